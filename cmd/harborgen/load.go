@@ -1,0 +1,102 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/harborgen/harborgen/internal/diag"
+	"github.com/harborgen/harborgen/internal/secrets"
+	"github.com/harborgen/harborgen/internal/spec"
+	"github.com/harborgen/harborgen/internal/validate"
+)
+
+var formatInFlag = &cli.StringFlag{Name: "format-in", Usage: "syntax of the spec read from stdin: toml|yaml", Value: "toml"}
+
+var secretsFlag = &cli.StringFlag{Name: "secrets", Usage: "secrets file (default: <spec name>.secrets.toml beside the spec)", TakesFile: true}
+
+var strictFlag = &cli.BoolFlag{Name: "strict", Usage: "treat warnings as errors"}
+
+// specArg returns the one SPEC argument.
+func specArg(c *cli.Context) (string, error) {
+	if c.NArg() != 1 {
+		return "", usageErrorf("%s needs exactly one SPEC argument (a .toml, .yaml or .yml file, or - for stdin); got %d", c.Command.Name, c.NArg())
+	}
+	return c.Args().First(), nil
+}
+
+// loadSpec reads and parses the spec named on the command line. The error is
+// a usage or I/O failure; problems in the spec are diagnostics.
+func loadSpec(c *cli.Context, e *env) (*spec.Spec, *diag.List, error) {
+	path, err := specArg(c)
+	if err != nil {
+		return nil, nil, err
+	}
+	var data []byte
+	var format spec.Format
+	name := path
+	if path == "-" {
+		name = "<stdin>"
+		format = spec.Format(c.String("format-in"))
+		if format != spec.TOML && format != spec.YAML {
+			return nil, nil, usageErrorf("--format-in must be toml or yaml, not %q", format)
+		}
+		data, err = spec.ReadAll(e.stdin)
+	} else {
+		if format, err = spec.FormatOf(path); err != nil {
+			return nil, nil, &exitError{code: exitUsage, err: err}
+		}
+		data, err = spec.ReadFile(path)
+	}
+	if err != nil {
+		return nil, nil, &exitError{code: exitUsage, err: err}
+	}
+	s, diags := spec.Parse(name, data, format)
+	return s, diags, nil
+}
+
+// secretsFile finds the secrets file: --secrets (which must exist), or the
+// default beside the spec when it exists; nil when there is none.
+func secretsFile(c *cli.Context, specPath string) (*secrets.File, *diag.List, error) {
+	path, explicit := c.String("secrets"), c.IsSet("secrets")
+	if !explicit {
+		if specPath == "-" {
+			return nil, nil, nil
+		}
+		path = secrets.DefaultPath(specPath)
+	}
+	f, err := secrets.Load(path)
+	switch {
+	case err == nil:
+		return f, nil, nil
+	case errors.Is(err, os.ErrNotExist) && !explicit:
+		return nil, nil, nil
+	case errors.Is(err, os.ErrNotExist):
+		return nil, nil, &exitError{code: exitUsage, err: fmt.Errorf("--secrets %s: %w", path, err)}
+	}
+	var d diag.List
+	d.Errorf(diag.Pos{File: path, Line: 1, Col: 1}, "", "the secrets file is flat TOML: name = \"value\"", "%v", err)
+	return nil, &d, nil
+}
+
+// check loads, validates and returns the spec with every diagnostic.
+func check(c *cli.Context, e *env) (*spec.Spec, *diag.List, error) {
+	s, diags, err := loadSpec(c, e)
+	if err != nil {
+		return nil, nil, err
+	}
+	if s == nil {
+		return nil, diags, nil
+	}
+	sf, sdiags, err := secretsFile(c, c.Args().First())
+	if err != nil {
+		return nil, nil, err
+	}
+	if sdiags != nil {
+		diags.Append(sdiags)
+	}
+	diags.Append(validate.Validate(s, validate.Options{Secrets: sf, Env: e.lookup}))
+	return s, diags, nil
+}

@@ -1,0 +1,50 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/harborgen/harborgen/internal/diag"
+)
+
+func validateCommand(e *env) *cli.Command {
+	return &cli.Command{
+		Name:      "validate",
+		Usage:     "report every mistake in a cluster spec, with file:line:col and the fix",
+		ArgsUsage: "SPEC",
+		Flags: []cli.Flag{
+			strictFlag,
+			&cli.StringFlag{Name: "format", Usage: "output: text|json", Value: "text"},
+			secretsFlag,
+			formatInFlag,
+		},
+		Action: func(c *cli.Context) error {
+			format := c.String("format")
+			if format != "text" && format != "json" {
+				return usageErrorf("--format must be text or json, not %q", format)
+			}
+			_, diags, err := check(c, e)
+			if err != nil {
+				return err
+			}
+			items := diags.Items()
+			if format == "json" {
+				err = diag.WriteJSON(e.stdout, items)
+			} else {
+				err = diag.WriteText(e.stdout, items)
+			}
+			if err != nil {
+				return &exitError{code: exitUsage, err: err}
+			}
+			errs, warns := diags.Count()
+			strict := c.Bool("strict")
+			if diags.HasErrors(strict) {
+				fmt.Fprintf(e.stderr, "%s: invalid: %s\n", c.Args().First(), diag.Summary(errs, warns))
+				return &exitError{code: exitInvalid}
+			}
+			fmt.Fprintf(e.stderr, "%s: valid (%s)\n", c.Args().First(), diag.Summary(errs, warns))
+			return nil
+		},
+	}
+}

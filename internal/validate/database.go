@@ -1,0 +1,124 @@
+package validate
+
+import (
+	"fmt"
+
+	"github.com/harborgen/harborgen/internal/spec"
+)
+
+// database checks the database tables, the Galera membership and the
+// connection pool arithmetic.
+func database(c *check) {
+	db := &c.s.Database
+	switch db.Engine {
+	case "galera":
+		if c.s.Source.Has("database.external") {
+			c.errorf("database.external", "remove [database.external]: harborgen renders the Galera cluster",
+				"[database.external] is for engine mariadb or postgres, not galera")
+		}
+		galera(c)
+	case "mariadb", "postgres":
+		if db.External == nil {
+			c.errorf("database.engine", `add [database.external] with host = "ADDRESS"`,
+				"engine %s is an external database: [database.external] is required", db.Engine)
+		}
+		if c.s.Source.Has("database.galera") {
+			c.errorf("database.galera", "remove [database.galera], or set engine = \"galera\"",
+				"[database.galera] is only for engine galera")
+		}
+		if db.Engine == "mariadb" && c.s.Source.Has("database.external.ssl_mode") {
+			c.warnf("database.external.ssl_mode", "remove it", "ssl_mode applies to postgres only and is ignored")
+		}
+	}
+	pool(c)
+}
+
+func galera(c *check) {
+	g := c.s.Database.Galera
+	members := c.s.NodesWithRole(spec.RoleGalera)
+	path := c.first("database.galera", "database.engine")
+	switch n := len(members); {
+	case n == 0:
+		// reported by roles
+	case n < 3:
+		c.errorf(path, `add "galera" to the roles of at least three nodes`,
+			"Galera needs at least 3 members to keep quorum when one fails; this spec has %d", n)
+	case n%2 == 0:
+		c.warnf(path, "use an odd number of members (3, 5, 7)",
+			"%d Galera members can split in two equal halves and lose quorum (split brain)", n)
+	}
+	if g == nil {
+		return
+	}
+	if g.BootstrapNode != "" && len(members) > 0 && !containsNode(members, g.BootstrapNode) {
+		c.errorf("database.galera.bootstrap_node", "name a node with the role galera: "+nodeNames(members),
+			"bootstrap node %q is not a Galera member", g.BootstrapNode)
+	}
+	for _, f := range []struct{ key, value string }{{"buffer_pool_size", g.BufferPoolSize}, {"gcache_size", g.GcacheSize}} {
+		checkSize(c, "database.galera."+f.key, f.value)
+	}
+}
+
+// pool checks that every Harbor core's connection pool fits the database:
+// beyond max_connections the database refuses connections and the health
+// checks restart everything.
+func pool(c *check) {
+	db := &c.s.Database
+	harbors := len(c.s.NodesWithRole(spec.RoleHarbor))
+	if harbors == 0 || db.MaxConnections <= 0 {
+		return
+	}
+	if db.MaxOpenConns == 0 {
+		c.warnf(c.first("database.max_open_conns", "database"), fmt.Sprintf("set max_open_conns to at most %d", db.MaxConnections*8/10/harbors),
+			"max_open_conns = 0 means unlimited: %d harbor nodes can exhaust max_connections = %d", harbors, db.MaxConnections)
+		return
+	}
+	total := db.MaxOpenConns * harbors
+	path := c.first("database.max_open_conns", "database.max_connections", "database")
+	arith := fmt.Sprintf("max_open_conns %d x %d harbor nodes = %d", db.MaxOpenConns, harbors, total)
+	switch {
+	case total > db.MaxConnections:
+		c.errorf(path, fmt.Sprintf("lower max_open_conns to %d or less, or raise max_connections to %d or more", db.MaxConnections/harbors, total),
+			"%s exceeds the database's max_connections = %d", arith, db.MaxConnections)
+	case total*10 > db.MaxConnections*8:
+		c.warnf(path, fmt.Sprintf("keep it at or under 80%%: max_open_conns %d or less", db.MaxConnections*8/10/harbors),
+			"%s is above 80%% of max_connections = %d, leaving little for maintenance and failover", arith, db.MaxConnections)
+	}
+	if db.MaxIdleConns > db.MaxOpenConns {
+		c.warnf(c.first("database.max_idle_conns", "database"), "set max_idle_conns to max_open_conns or less",
+			"max_idle_conns %d is above max_open_conns %d; Go's database pool lowers it", db.MaxIdleConns, db.MaxOpenConns)
+	}
+}
+
+func checkSize(c *check, path, value string) {
+	if value == "" {
+		return
+	}
+	n, err := spec.ParseSize(value)
+	switch {
+	case err != nil:
+		c.errorf(path, "write a size such as 512M, 1G or 2gb", "%v", err)
+	case n == 0:
+		c.errorf(path, "write a size larger than 0", "size %q is zero", value)
+	}
+}
+
+func containsNode(nodes []spec.Node, name string) bool {
+	for _, n := range nodes {
+		if n.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+func nodeNames(nodes []spec.Node) string {
+	out := ""
+	for i, n := range nodes {
+		if i > 0 {
+			out += ", "
+		}
+		out += n.Name
+	}
+	return out
+}

@@ -1,0 +1,108 @@
+package validate
+
+import (
+	"net"
+	"strconv"
+	"strings"
+
+	"github.com/harborgen/harborgen/internal/spec"
+)
+
+// redis checks each scope's Redis layout: one standalone instance, a Sentinel
+// quorum that is a majority, or a Cluster big enough for its replicas.
+func redis(c *check) {
+	for _, sc := range c.s.Scopes() {
+		redisScope(c, &sc)
+	}
+}
+
+func redisScope(c *check, sc *spec.Scope) {
+	r, base, label := &sc.Redis, sc.RedisPath, where(sc)
+	nodes := sc.WithRole(spec.RoleRedis)
+	instances := len(nodes) * len(r.Ports)
+	checkSize(c, base+".maxmemory", r.MaxMemory)
+	switch r.Mode {
+	case "standalone":
+		if len(nodes) > 0 && instances != 1 {
+			c.errorf(c.first(base+".ports", base+".mode"), `use one redis node and one port, or mode = "sentinel" for replicas`,
+				"%sstandalone Redis is one instance; this spec has %d (%d redis nodes x %d ports)", label, instances, len(nodes), len(r.Ports))
+		}
+	case "sentinel":
+		sentinel(c, sc, nodes)
+	case "cluster":
+		cluster(c, sc, nodes, instances)
+	case "external":
+		if r.External == nil {
+			c.errorf(base+".mode", `add [redis.external] with host = "ADDRESS:PORT"`, "%smode external needs [redis.external]", label)
+			return
+		}
+		for _, hp := range strings.Split(r.External.Host, ",") {
+			if _, port, err := net.SplitHostPort(strings.TrimSpace(hp)); err != nil || !validPort(port) {
+				c.errorf(base+".external.host", `write host:port, e.g. "10.0.0.6:6379", or a comma-separated list of Sentinels`,
+					"%s%q is not host:port", label, hp)
+				return
+			}
+		}
+	}
+	if r.Mode != "external" && c.s.Source.Has(base+".external") {
+		c.errorf(base+".external", `remove it, or set mode = "external"`, "%s[redis.external] is only for mode external", label)
+	}
+}
+
+func sentinel(c *check, sc *spec.Scope, nodes []spec.Node) {
+	r, base, label := &sc.Redis, sc.RedisPath, where(sc)
+	if len(r.Ports) > 1 {
+		c.errorf(base+".ports", "give one port: the master and each replica run on ports[0] of their redis node",
+			"%ssentinel mode runs one Redis instance per redis node", label)
+	}
+	if len(nodes) == 1 {
+		c.warnf(base+".mode", `add "redis" to the roles of a second node`,
+			"%sone redis node has no replica for Sentinel to promote", label)
+	}
+	n := len(sc.WithRole(spec.RoleSentinel))
+	if n == 0 {
+		return // reported by roles
+	}
+	if n < 3 {
+		c.warnf(base+".mode", `add "sentinel" to the roles of three nodes`,
+			"%swith %d sentinels, losing one leaves no majority to agree on a failover", label, n)
+	}
+	if q := r.Quorum; q < n/2+1 || q > n {
+		c.errorf(c.first(base+".quorum", base+".mode"), "set quorum to "+quorumRange(n),
+			"%squorum %d is not a majority of the %d sentinels", label, q, n)
+	}
+}
+
+func quorumRange(n int) string {
+	lo := n/2 + 1
+	if lo == n {
+		return strconv.Itoa(n)
+	}
+	return strconv.Itoa(lo) + ".." + strconv.Itoa(n)
+}
+
+func cluster(c *check, sc *spec.Scope, nodes []spec.Node, instances int) {
+	r, base, label := &sc.Redis, sc.RedisPath, where(sc)
+	if len(nodes) == 0 {
+		return
+	}
+	if need := 3 * (r.Replicas + 1); instances < need {
+		c.errorf(c.first(base+".ports", base+".mode"), "add redis nodes or ports",
+			"%sa Redis Cluster with %d replicas per master needs at least %d instances (3 masters); this spec has %d",
+			label, r.Replicas, need, instances)
+	}
+	addrs := map[string]bool{}
+	for _, n := range nodes {
+		addrs[addrKey(n.Address)] = true
+	}
+	if len(addrs) < r.Replicas+1 {
+		c.errorf(c.first(base+".replicas", base+".mode"), "add redis nodes on other addresses, or lower replicas",
+			"%s%d replicas per master need %d distinct addresses so no replica shares an address with its master; the redis nodes have %d",
+			label, r.Replicas, r.Replicas+1, len(addrs))
+	}
+}
+
+func validPort(s string) bool {
+	n, err := strconv.Atoi(s)
+	return err == nil && n >= 1 && n <= 65535
+}

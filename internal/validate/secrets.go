@@ -1,0 +1,47 @@
+package validate
+
+import (
+	"slices"
+	"sort"
+
+	"github.com/harborgen/harborgen/internal/diag"
+	"github.com/harborgen/harborgen/internal/secrets"
+)
+
+// checkSecrets checks that every secret the spec needs is in the secrets
+// file or the environment, and usable.
+func checkSecrets(c *check, f *secrets.File, env func(string) (string, bool)) {
+	needs := secrets.Required(c.s)
+	at := func(name string) diag.Pos {
+		return diag.Pos{File: f.Path, Line: max(f.Lines[name], 1), Col: 1}
+	}
+	for _, n := range needs {
+		path := "secrets." + n.Name
+		v, fromEnv, ok := f.Lookup(n.Name, env)
+		if !ok {
+			hint := "add " + n.Name + ` = "..." to ` + f.Path + " or set " + secrets.EnvVar(n.Name)
+			if n.Generated {
+				hint = "run `harborgen secrets init` to generate it, or set " + secrets.EnvVar(n.Name)
+			}
+			c.d.Errorf(diag.Pos{File: f.Path, Line: 1, Col: 1}, path, hint, "secret %s (%s) is missing from %s", n.Name, n.Why, f.Path)
+			continue
+		}
+		if err := secrets.CheckValue(n.Def, v); err != nil {
+			src := f.Path
+			if fromEnv {
+				src = secrets.EnvVar(n.Name)
+			}
+			c.d.Errorf(at(n.Name), path, "fix it in "+src+", or delete it and run `harborgen secrets init`", "secret %s %v", n.Name, err)
+		}
+	}
+	var unknown []string
+	for name := range f.Values {
+		if !slices.ContainsFunc(needs, func(n secrets.Need) bool { return n.Name == name }) {
+			unknown = append(unknown, name)
+		}
+	}
+	sort.Strings(unknown)
+	for _, name := range unknown {
+		c.d.Warnf(at(name), "secrets."+name, "remove it if it is a leftover or a typo", "secret %s is not used by this spec", name)
+	}
+}

@@ -1,0 +1,90 @@
+// Package validate checks a loaded spec against the JSON Schema and the
+// cross-field rules of SPEC.md, and reports every problem at once.
+package validate
+
+import (
+	"fmt"
+
+	"github.com/harborgen/harborgen/internal/diag"
+	"github.com/harborgen/harborgen/internal/secrets"
+	"github.com/harborgen/harborgen/internal/spec"
+)
+
+// Options are the inputs beyond the spec.
+type Options struct {
+	// Secrets, when not nil, is checked for every secret the spec needs.
+	Secrets *secrets.File
+	// Env looks up HARBORGEN_SECRET_<NAME> overrides (os.LookupEnv).
+	Env func(string) (string, bool)
+}
+
+// rules run in this order; a rule stays silent about a path that already has
+// an error, so one mistake is reported once.
+var rules = []func(c *check){
+	controlCharacters,
+	version,
+	names,
+	addresses,
+	roles,
+	database,
+	redis,
+	ports,
+	storage,
+	harbor,
+	tls,
+	sites,
+}
+
+// Validate returns every diagnostic about s: schema violations, then the
+// cross-field rules, then the secrets.
+func Validate(s *spec.Spec, opts Options) *diag.List {
+	c := &check{s: s, d: &diag.List{}}
+	schemaRules(c)
+	for _, rule := range rules {
+		rule(c)
+	}
+	if opts.Secrets != nil {
+		checkSecrets(c, opts.Secrets, opts.Env)
+	}
+	return c.d
+}
+
+// check carries the spec and the diagnostics through the rules.
+type check struct {
+	s *spec.Spec
+	d *diag.List
+}
+
+func (c *check) pos(path string) diag.Pos { return c.s.Source.Pos(path) }
+
+func (c *check) errorf(path, hint, format string, args ...any) {
+	if !c.d.ErrorAt(path) {
+		c.d.Errorf(c.pos(path), path, hint, format, args...)
+	}
+}
+
+func (c *check) warnf(path, hint, format string, args ...any) {
+	if !c.d.ErrorAt(path) {
+		c.d.Warnf(c.pos(path), path, hint, format, args...)
+	}
+}
+
+// first returns the first of paths present in the file, else the last one.
+func (c *check) first(paths ...string) string {
+	for _, p := range paths {
+		if c.s.Source.Has(p) {
+			return p
+		}
+	}
+	return paths[len(paths)-1]
+}
+
+func nodePath(i int, key string) string { return fmt.Sprintf("node[%d].%s", i, key) }
+
+// where names a scope in messages: "" for the whole cluster, else `site "a": `.
+func where(sc *spec.Scope) string {
+	if sc.Site == "" {
+		return ""
+	}
+	return fmt.Sprintf("site %q: ", sc.Site)
+}

@@ -1,0 +1,55 @@
+package validate
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/harborgen/harborgen/internal/profile"
+)
+
+// version checks harbor.version against the profiles, and every setting that
+// depends on the Harbor release.
+func version(c *check) {
+	v := c.s.Harbor.Version
+	p := profile.ForVersion(v)
+	if p == nil {
+		c.errorf("harbor.version", "supported: "+profile.Supported(),
+			"Harbor %s is not supported by any harborgen profile", v)
+		return
+	}
+	if engine := c.s.Database.Engine; engine != "" && !p.SupportsEngine(engine) {
+		hint := fmt.Sprintf("Harbor %s supports engine = %s", v, quoteAll(p.DatabaseEngines))
+		why := ""
+		if engine == "galera" || engine == "mariadb" {
+			why = " (MySQL/MariaDB support ended in Harbor 1.6.0)"
+		}
+		c.errorf("database.engine", hint, "Harbor %s (profile %s) cannot use database engine %q%s", v, p.Name, engine, why)
+	}
+	for _, sc := range c.s.Scopes() {
+		if sc.Redis.Mode == "sentinel" && !profile.Has(v, profile.Sentinel) {
+			c.errorf(sc.RedisPath+".mode", "use mode = \"standalone\", or Harbor 2.1 or later",
+				"%sRedis Sentinel needs Harbor %s or later; this spec has %s", where(&sc), profile.Sentinel.Since, v)
+		}
+		if sc.Redis.Mode == "external" && sc.Redis.External != nil && strings.Contains(sc.Redis.External.Host, ",") &&
+			!profile.Has(v, profile.Sentinel) {
+			c.errorf(sc.RedisPath+".external.host", "name one Redis host:port",
+				"%sa list of Sentinel hosts needs Harbor %s or later; this spec has %s", where(&sc), profile.Sentinel.Since, v)
+		}
+		if sc.Redis.Mode == "cluster" {
+			c.warnf(sc.RedisPath+".mode", "use mode = \"sentinel\" (Harbor 2.1+) or \"standalone\"; --strict makes this an error",
+				"%sno Harbor version can use Redis Cluster (MOVED, CROSSSLOT, \"SELECT is not allowed in cluster mode\"); harborgen renders it as asked", where(&sc))
+		}
+	}
+	if q := c.s.Harbor.QuotaUpdateProvider; q != "" && !profile.Has(v, profile.QuotaUpdateProvider) {
+		c.errorf("harbor.quota_update_provider", "remove it, or use Harbor 2.9 or later",
+			"quota_update_provider needs Harbor %s or later; this spec has %s", profile.QuotaUpdateProvider.Since, v)
+	}
+}
+
+func quoteAll(items []string) string {
+	q := make([]string, len(items))
+	for i, s := range items {
+		q[i] = fmt.Sprintf("%q", s)
+	}
+	return strings.Join(q, " or ")
+}
