@@ -1,0 +1,215 @@
+// Package secrets knows every secret a cluster needs, reads the secrets file
+// with its HARBORGEN_SECRET_<NAME> overrides, and checks the values.
+package secrets
+
+import (
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/BurntSushi/toml"
+
+	"github.com/harborgen/harborgen/internal/spec"
+)
+
+// Def describes one secret.
+type Def struct {
+	Name      string
+	Generated bool // secrets init can make it; otherwise the user supplies it
+	Check     func(string) error
+}
+
+func exactLen(n int) func(string) error {
+	return func(v string) error {
+		if utf8.RuneCountInString(v) != n {
+			return fmt.Errorf("must be exactly %d characters, is %d", n, utf8.RuneCountInString(v))
+		}
+		return nil
+	}
+}
+
+func maxLen(n int) func(string) error {
+	return func(v string) error {
+		if utf8.RuneCountInString(v) > n {
+			return fmt.Errorf("must be at most %d characters, is %d", n, utf8.RuneCountInString(v))
+		}
+		return nil
+	}
+}
+
+func rsaKey(v string) error {
+	block, _ := pem.Decode([]byte(v))
+	if block == nil {
+		return errors.New("must be a PEM-encoded RSA private key")
+	}
+	if k, err := x509.ParsePKCS1PrivateKey(block.Bytes); err == nil && k.N.BitLen() >= 2048 {
+		return nil
+	}
+	if k, err := x509.ParsePKCS8PrivateKey(block.Bytes); err == nil {
+		if rk, ok := k.(*rsa.PrivateKey); ok && rk.N.BitLen() >= 2048 {
+			return nil
+		}
+	}
+	return errors.New("must be a PEM-encoded RSA private key of at least 2048 bits")
+}
+
+// The secrets of SPEC.md §3. Lengths are Harbor's: CSRF_KEY exactly 32
+// (#21060), secretkey exactly 16 (AES key), keepalived auth_pass at most 8.
+var (
+	AdminPassword      = Def{Name: "harbor_admin_password", Generated: true}
+	DBPassword         = Def{Name: "db_password", Generated: true}
+	DBRootPassword     = Def{Name: "db_root_password", Generated: true}
+	GaleraSSTPassword  = Def{Name: "galera_sst_password", Generated: true}
+	RedisPassword      = Def{Name: "redis_password", Generated: true}
+	CoreSecret         = Def{Name: "core_secret", Generated: true, Check: exactLen(16)}
+	JobserviceSecret   = Def{Name: "jobservice_secret", Generated: true, Check: exactLen(16)}
+	CSRFKey            = Def{Name: "csrf_key", Generated: true, Check: exactLen(32)}
+	SecretKey          = Def{Name: "secretkey", Generated: true, Check: exactLen(16)}
+	RegistryHTTPSecret = Def{Name: "registry_http_secret", Generated: true}
+	RegistryPassword   = Def{Name: "registry_password", Generated: true}
+	SwiftKey           = Def{Name: "swift_key", Generated: true}
+	S3AccessKey        = Def{Name: "s3_access_key", Generated: true}
+	S3SecretKey        = Def{Name: "s3_secret_key", Generated: true}
+	KeepalivedAuthPass = Def{Name: "keepalived_auth_pass", Generated: true, Check: maxLen(8)}
+	TokenPrivateKey    = Def{Name: "token_private_key", Generated: true, Check: rsaKey}
+	LDAPSearchPassword = Def{Name: "ldap_search_password"}
+)
+
+// Need is a secret the spec needs, with the reason.
+type Need struct {
+	Def
+	Why string
+}
+
+// Required lists the secrets a spec needs, sorted by name.
+func Required(s *spec.Spec) []Need {
+	var out []Need
+	add := func(d Def, why string) {
+		if !slices.ContainsFunc(out, func(n Need) bool { return n.Name == d.Name }) {
+			out = append(out, Need{Def: d, Why: why})
+		}
+	}
+	for _, d := range []Def{AdminPassword, CoreSecret, JobserviceSecret, CSRFKey, SecretKey,
+		RegistryHTTPSecret, RegistryPassword, TokenPrivateKey} {
+		add(d, "every Harbor node shares it")
+	}
+	switch s.Database.Engine {
+	case "galera":
+		add(DBPassword, "Harbor's database user")
+		add(DBRootPassword, "the Galera root user")
+		if g := s.Database.Galera; g != nil && g.SSTMethod == "mariabackup" {
+			add(GaleraSSTPassword, "mariabackup SST user")
+		}
+	case "mariadb", "postgres":
+		add(userSupplied(DBPassword), "the external database's password for "+s.Database.User)
+	}
+	for _, sc := range s.Scopes() {
+		if sc.Redis.Mode != "" && sc.Redis.Mode != "external" {
+			add(RedisPassword, "Redis requirepass")
+		}
+		rgw := sc.Storage.RGW != nil
+		switch sc.Storage.Driver {
+		case "swift":
+			add(generatedIf(SwiftKey, rgw), "the Swift key of the radosgw user")
+		case "s3":
+			add(generatedIf(S3AccessKey, rgw), "the S3 access key of the radosgw user")
+			add(generatedIf(S3SecretKey, rgw), "the S3 secret key of the radosgw user")
+		}
+		if len(sc.WithRole(spec.RoleLB)) >= 2 {
+			add(KeepalivedAuthPass, "keepalived VRRP authentication")
+		}
+	}
+	if s.Harbor.AuthMode == "ldap_auth" && s.Harbor.LDAP != nil && s.Harbor.LDAP.SearchDN != "" {
+		add(LDAPSearchPassword, "the LDAP search DN's password")
+	}
+	slices.SortFunc(out, func(a, b Need) int { return strings.Compare(a.Name, b.Name) })
+	return out
+}
+
+func userSupplied(d Def) Def { d.Generated = false; return d }
+
+// generatedIf keeps a secret generated only when harborgen also creates the
+// account it belongs to; otherwise the operator supplies the existing one.
+func generatedIf(d Def, generated bool) Def {
+	if !generated {
+		return userSupplied(d)
+	}
+	return d
+}
+
+// EnvVar is the environment variable that overrides a secret.
+func EnvVar(name string) string { return "HARBORGEN_SECRET_" + strings.ToUpper(name) }
+
+// DefaultPath is the secrets file beside a spec: harborgen.toml ->
+// harborgen.secrets.toml.
+func DefaultPath(specPath string) string {
+	base := strings.TrimSuffix(filepath.Base(specPath), filepath.Ext(specPath))
+	return filepath.Join(filepath.Dir(specPath), base+".secrets.toml")
+}
+
+// File is a loaded secrets file.
+type File struct {
+	Path   string
+	Values map[string]string
+	Lines  map[string]int // line of each key, for diagnostics
+}
+
+// Load reads a secrets file: flat TOML, name = "value". A missing file is an
+// empty File and os.ErrNotExist.
+func Load(path string) (*File, error) {
+	f := &File{Path: path, Values: map[string]string{}, Lines: map[string]int{}}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return f, fmt.Errorf("read secrets: %w", err)
+	}
+	var raw map[string]any
+	if _, err := toml.Decode(string(data), &raw); err != nil {
+		return f, fmt.Errorf("parse secrets %s: %w", path, err)
+	}
+	for k, v := range raw {
+		s, ok := v.(string)
+		if !ok {
+			return f, fmt.Errorf("parse secrets %s: %s must be a string", path, k)
+		}
+		f.Values[k] = s
+	}
+	for i, line := range strings.Split(string(data), "\n") {
+		key, _, ok := strings.Cut(line, "=")
+		if k := strings.Trim(strings.TrimSpace(key), `"'`); ok && f.Values[k] != "" && f.Lines[k] == 0 {
+			f.Lines[k] = i + 1
+		}
+	}
+	return f, nil
+}
+
+// Lookup returns a secret, the environment variable overriding the file.
+func (f *File) Lookup(name string, env func(string) (string, bool)) (value string, fromEnv, ok bool) {
+	if env != nil {
+		if v, ok := env(EnvVar(name)); ok {
+			return v, true, true
+		}
+	}
+	v, ok := f.Values[name]
+	return v, false, ok
+}
+
+// CheckValue reports why a secret's value is unusable, or nil.
+func CheckValue(d Def, v string) error {
+	if v == "" {
+		return errors.New("is empty")
+	}
+	if d.Name != TokenPrivateKey.Name && strings.ContainsFunc(v, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+		return errors.New("contains a control character or newline")
+	}
+	if d.Check != nil {
+		return d.Check(v)
+	}
+	return nil
+}
