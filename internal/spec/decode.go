@@ -21,8 +21,8 @@ func decodeSpec(root *Value, s *Spec, d *diag.List) {
 	applyDerivedDefaults(s)
 }
 
-// fieldInfo describes one key of a struct.
-type fieldInfo struct {
+// FieldInfo describes one key of a struct.
+type FieldInfo struct {
 	Key     string
 	Index   int
 	Default string
@@ -31,8 +31,8 @@ type fieldInfo struct {
 
 // Fields lists the keys of a spec struct type in declaration order. The
 // schema test uses it to compare the Go types with the JSON Schema.
-func Fields(t reflect.Type) []fieldInfo {
-	var out []fieldInfo
+func Fields(t reflect.Type) []FieldInfo {
+	var out []FieldInfo
 	for i := range t.NumField() {
 		f := t.Field(i)
 		key, _, _ := strings.Cut(f.Tag.Get("toml"), ",")
@@ -40,7 +40,7 @@ func Fields(t reflect.Type) []fieldInfo {
 			continue
 		}
 		def, has := f.Tag.Lookup("default")
-		out = append(out, fieldInfo{Key: key, Index: i, Default: def, HasDef: has})
+		out = append(out, FieldInfo{Key: key, Index: i, Default: def, HasDef: has})
 	}
 	return out
 }
@@ -49,7 +49,7 @@ func decodeStruct(v *Value, path string, rv reflect.Value, d *diag.List) {
 	fields := Fields(rv.Type())
 	applyDefaults(rv)
 	for _, kv := range v.Fields {
-		i := slices.IndexFunc(fields, func(f fieldInfo) bool { return f.Key == kv.Key })
+		i := slices.IndexFunc(fields, func(f FieldInfo) bool { return f.Key == kv.Key })
 		kpath := JoinKey(path, kv.Key)
 		if i < 0 {
 			unknownKey(d, kv, kpath, path, fields)
@@ -59,7 +59,7 @@ func decodeStruct(v *Value, path string, rv reflect.Value, d *diag.List) {
 	}
 }
 
-func unknownKey(d *diag.List, kv Field, kpath, parent string, fields []fieldInfo) {
+func unknownKey(d *diag.List, kv Field, kpath, parent string, fields []FieldInfo) {
 	where := "at the top level"
 	if parent != "" {
 		where = "in " + parent

@@ -48,6 +48,14 @@ func roles(c *check) {
 func scopeRoles(c *check, sc *spec.Scope) {
 	label := where(sc)
 	mode := sc.Redis.Mode
+	if mode == "" {
+		c.errorf(c.first(sc.Path, "redis"), "add a [redis] table with a mode, or a [site.redis] table to every site",
+			"%sno Redis is configured", label)
+	}
+	if sc.Storage.Driver == "" {
+		c.errorf(c.first(sc.Path, "storage"), "add a [storage] table with a driver, or a [site.storage] table to every site",
+			"%sno registry storage is configured", label)
+	}
 	needRedis := mode == "standalone" || mode == "sentinel" || mode == "cluster"
 	if needRedis && len(sc.WithRole(spec.RoleRedis)) == 0 {
 		c.errorf(sc.RedisPath+".mode", `add "redis" to the roles of the nodes that run Redis`,

@@ -1,0 +1,38 @@
+# harborgen — common tasks. `make test` is what CI runs.
+GO      ?= go
+BIN     := bin/harborgen
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -s -w -X main.version=$(VERSION)
+FUZZTIME ?= 5m
+
+.PHONY: all build test lint demo bench fuzz clean
+
+all: build
+
+build:
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/harborgen
+
+# Every test: unit, golden, CLI, and the fuzz seed corpora (run as tests).
+test: lint
+	$(GO) test -count=1 ./...
+
+lint:
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
+	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
+	$(GO) vet ./...
+
+# Validate an example (render comes with the next issue).
+demo: build
+	$(BIN) validate examples/ha-modern/harborgen.toml
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# Long fuzzing runs, not part of CI: make fuzz FUZZTIME=5m
+fuzz:
+	$(GO) test ./internal/spec -run '^$$' -fuzz '^FuzzParseTOML$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/spec -run '^$$' -fuzz '^FuzzParseYAML$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/validate -run '^$$' -fuzz '^FuzzValidate$$' -fuzztime $(FUZZTIME)
+
+clean:
+	rm -rf bin
