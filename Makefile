@@ -30,9 +30,9 @@ bench:
 
 # Long fuzzing runs, not part of CI: make fuzz FUZZTIME=5m
 fuzz:
-	$(GO) test ./internal/spec -run '^$$' -fuzz '^FuzzParseTOML$$' -fuzztime $(FUZZTIME)
-	$(GO) test ./internal/spec -run '^$$' -fuzz '^FuzzParseYAML$$' -fuzztime $(FUZZTIME)
-	$(GO) test ./internal/validate -run '^$$' -fuzz '^FuzzValidate$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/spec -run '^$$' -fuzz '^FuzzParseTOML$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 50x
+	$(GO) test ./internal/spec -run '^$$' -fuzz '^FuzzParseYAML$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 50x
+	$(GO) test ./internal/validate -run '^$$' -fuzz '^FuzzValidate$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 50x
 
 clean:
 	rm -rf bin

@@ -1,0 +1,152 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// harborgen runs the CLI in-process with no environment.
+func harborgen(stdin string, args ...string) (code int, stdout, stderr string) {
+	var out, errb bytes.Buffer
+	noEnv := func(string) (string, bool) { return "", false }
+	code = run(append([]string{"harborgen"}, args...), strings.NewReader(stdin), &out, &errb, noEnv)
+	return code, out.String(), errb.String()
+}
+
+const example = "../../examples/ha-modern/harborgen.toml"
+
+func TestExitCodes(t *testing.T) {
+	dir := t.TempDir()
+	invalid := filepath.Join(dir, "bad.toml")
+	if err := os.WriteFile(invalid, []byte("spec = 1\n[cluster]\nname = \"Bad_Name\"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	warning := filepath.Join(dir, "warn.yaml")
+	src, err := os.ReadFile("../../examples/ha-modern/harborgen.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A FILE job logger with several harbor nodes is a warning, not an error.
+	src = bytes.Replace(src, []byte("job_loggers: [DB]"), []byte("job_loggers: [DB, FILE]"), 1)
+	if err := os.WriteFile(warning, src, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name   string
+		args   []string
+		stdin  string
+		code   int
+		stderr string
+	}{
+		{"valid", []string{"validate", example}, "", 0, "valid (0 errors, 0 warnings)"},
+		{"invalid", []string{"validate", invalid}, "", 1, "invalid:"},
+		{"warning passes", []string{"validate", warning}, "", 0, "valid (0 errors, 1 warning)"},
+		{"warning fails under strict", []string{"validate", "--strict", warning}, "", 1, "invalid: 0 errors, 1 warning"},
+		{"missing file", []string{"validate", filepath.Join(dir, "nope.toml")}, "", 2, "no such file"},
+		{"unknown extension", []string{"validate", "spec.json"}, "", 2, "unknown spec format"},
+		{"no argument", []string{"validate"}, "", 2, "needs exactly one SPEC"},
+		{"two arguments", []string{"validate", example, example}, "", 2, "needs exactly one SPEC"},
+		{"unknown flag", []string{"validate", "--nope", example}, "", 2, "flag provided but not defined"},
+		{"bad format", []string{"validate", "--format", "xml", example}, "", 2, "--format must be text or json"},
+		{"unknown command", []string{"frobnicate"}, "", 2, "unknown command"},
+		{"explicit secrets file missing", []string{"validate", "--secrets", filepath.Join(dir, "s.toml"), example}, "", 2, "--secrets"},
+		{"stdin toml", []string{"validate", "-"}, "spec = 1\n", 1, "invalid:"},
+		{"stdin bad format-in", []string{"validate", "--format-in", "json", "-"}, "", 2, "--format-in"},
+		{"render not built", []string{"render", example}, "", 2, "render is not built yet"},
+		{"schema", []string{"schema"}, "", 0, ""},
+		{"version", []string{"version"}, "", 0, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, stdout, stderr := harborgen(tc.stdin, tc.args...)
+			if code != tc.code {
+				t.Errorf("exit %d, want %d\nstdout: %s\nstderr: %s", code, tc.code, stdout, stderr)
+			}
+			if !strings.Contains(stderr, tc.stderr) {
+				t.Errorf("stderr %q does not contain %q", stderr, tc.stderr)
+			}
+		})
+	}
+}
+
+func TestValidateOutput(t *testing.T) {
+	in := "spec = 1\n[cluster]\nname = \"c\"\nhostname = \"r.example.com\"\n[[node]]\nname = \"a\"\nadress = \"10.0.0.1\"\nroles = [\"harbor\"]\n"
+	code, stdout, _ := harborgen(in, "validate", "-")
+	if code != 1 {
+		t.Fatalf("exit %d", code)
+	}
+	want := "<stdin>:7:1: error: node[0].adress: unknown key \"adress\" in node[0]\n    hint: did you mean \"address\"?\n"
+	if !strings.Contains(stdout, want) {
+		t.Errorf("text output lacks\n%s\ngot\n%s", want, stdout)
+	}
+	code, stdout, _ = harborgen(in, "validate", "--format", "json", "-")
+	if code != 1 {
+		t.Fatalf("json: exit %d", code)
+	}
+	var items []map[string]any
+	if err := json.Unmarshal([]byte(stdout), &items); err != nil {
+		t.Fatalf("json output does not parse: %v\n%s", err, stdout)
+	}
+	found := false
+	for _, it := range items {
+		if it["path"] == "node[0].adress" && it["line"] == 7.0 && it["column"] == 1.0 && it["severity"] == "error" && it["hint"] == `did you mean "address"?` {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("json output lacks the unknown key: %s", stdout)
+	}
+	if _, stdout, _ := harborgen("", "validate", "--format", "json", example); strings.TrimSpace(stdout) != "[]" {
+		t.Errorf("a valid spec prints %q in json, want []", stdout)
+	}
+}
+
+func TestSchemaCommandPrintsSchema(t *testing.T) {
+	_, stdout, _ := harborgen("", "schema")
+	var doc map[string]any
+	if err := json.Unmarshal([]byte(stdout), &doc); err != nil {
+		t.Fatalf("schema output is not JSON: %v", err)
+	}
+	if doc["$schema"] != "https://json-schema.org/draft/2020-12/schema" {
+		t.Errorf("$schema = %v", doc["$schema"])
+	}
+}
+
+// TestTruncatedInputsNeverPanic feeds every testdata file and example,
+// truncated at every 7th byte, through the CLI: the answer is always
+// "valid" or "invalid", never a crash.
+func TestTruncatedInputsNeverPanic(t *testing.T) {
+	var files []string
+	for _, glob := range []string{"../../examples/*/harborgen.*", "../../internal/*/testdata/*/*.toml", "../../internal/*/testdata/*/*.yaml"} {
+		m, _ := filepath.Glob(glob)
+		files = append(files, m...)
+	}
+	if len(files) < 8 {
+		t.Fatalf("only %d input files found", len(files))
+	}
+	runs := 0
+	for _, file := range files {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		format := "toml"
+		if strings.HasSuffix(file, ".yaml") {
+			format = "yaml"
+		}
+		for n := 0; n <= len(data); n += 7 {
+			code, stdout, stderr := harborgen(string(data[:n]), "validate", "--format-in", format, "-")
+			runs++
+			if code != 0 && code != 1 {
+				t.Fatalf("%s cut at %d: exit %d\n%s%s", file, n, code, stdout, stderr)
+			}
+			if out := stdout + stderr; strings.Contains(out, "panic") || strings.Contains(out, "goroutine") || strings.Contains(out, "internal error") {
+				t.Fatalf("%s cut at %d: crash\n%s", file, n, out)
+			}
+		}
+	}
+	t.Logf("%d truncated inputs from %d files", runs, len(files))
+}
