@@ -97,6 +97,6 @@ func check(c *cli.Context, e *env) (*spec.Spec, *diag.List, error) {
 	if sdiags != nil {
 		diags.Append(sdiags)
 	}
-	diags.Append(validate.Validate(s, validate.Options{Secrets: sf, Env: e.lookup}))
+	validate.Validate(s, diags, validate.Options{Secrets: sf, Env: e.lookup})
 	return s, diags, nil
 }

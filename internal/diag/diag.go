@@ -103,8 +103,12 @@ func (l *List) HasErrors(strict bool) bool {
 // ErrorAt reports whether an error was already reported for path or for one
 // of its parents, so that a rule can stay silent about a value that is
 // already known to be broken.
-func (l *List) ErrorAt(path string) bool {
-	for _, d := range l.items {
+func (l *List) ErrorAt(path string) bool { return l.ErrorAtBefore(path, len(l.items)) }
+
+// ErrorAtBefore is ErrorAt over the first n diagnostics only: what earlier
+// checks found, not what the current one already said about another node.
+func (l *List) ErrorAtBefore(path string, n int) bool {
+	for _, d := range l.items[:min(n, len(l.items))] {
 		if d.Severity != Error || d.Path == "" {
 			continue
 		}

@@ -69,15 +69,15 @@ func unknownKey(d *diag.List, kv Field, kpath, parent string, fields []FieldInfo
 		keys[i] = f.Key
 	}
 	hint := "known keys " + where + ": " + strings.Join(keys, ", ")
-	if s := suggest(kv.Key, keys); s != "" {
+	if s := Suggest(kv.Key, keys); s != "" {
 		hint = fmt.Sprintf("did you mean %q?", s)
 	}
 	d.Errorf(kv.Value.Pos, kpath, hint, "unknown key %q %s", kv.Key, where)
 }
 
-// suggest returns the known key closest to an unknown one, if close enough
+// Suggest returns the known word closest to an unknown one, if close enough
 // to be a typo.
-func suggest(key string, known []string) string {
+func Suggest(key string, known []string) string {
 	best, bestScore := "", 0.0
 	lower := strings.ToLower(key)
 	for _, k := range known {
@@ -150,11 +150,19 @@ func expect(v *Value, want Kind, path string, d *diag.List) bool {
 		got = fmt.Sprintf("integer %d", v.Int)
 	case KindBool:
 		got = fmt.Sprintf("boolean %t", v.Bool)
+	case KindFloat:
+		got = "float " + strconv.FormatFloat(v.Float, 'g', -1, 64)
+	case KindOther:
+		got = fmt.Sprintf("date/time %s", v.Str)
 	case KindNull:
 		got = "nothing"
 	}
 	hint := ""
 	switch {
+	case v.Kind == KindNull:
+		hint = "give a value, or remove the key"
+	case want == KindString && v.Kind == KindFloat:
+		hint = "quote the value: YAML and TOML read an unquoted 2.10 as the number 2.1"
 	case want == KindString && (v.Kind == KindInt || v.Kind == KindFloat || v.Kind == KindBool || v.Kind == KindOther):
 		hint = "quote the value to make it a string"
 	case want == KindInt && v.Kind == KindString:

@@ -40,10 +40,10 @@ func TestLoadProblems(t *testing.T) {
 		{"not utf-8", "spec = 1\nname = \"a\xff\"\n", TOML, "2:10 : the spec is not valid UTF-8"},
 		{"too large", "#" + strings.Repeat("x", MaxSize), TOML, "1:1 : the spec is larger than"},
 		{"toml syntax", "spec = 1\n[cluster\n", TOML, "2:9 : TOML syntax"},
-		{"toml duplicate key", "spec = 1\nspec = 2\n", TOML, "2:1 : TOML syntax: Key 'spec' has already been defined."},
-		{"toml duplicate table", "[cluster]\nname = \"a\"\n[cluster]\n", TOML, "3:2 : TOML syntax"},
+		{"toml duplicate key", "spec = 1\nspec = 2\n", TOML, "2:1 spec: key spec is already defined above"},
+		{"toml duplicate table", "[cluster]\nname = \"a\"\n[cluster]\n", TOML, "3:2 cluster: key cluster is already defined above"},
 		{"yaml syntax", "spec: 1\ncluster: [\n", YAML, "2:1 : YAML syntax"},
-		{"yaml duplicate key", "spec: 1\nspec: 2\n", YAML, `2:1 : duplicate key "spec" (first defined at 1:1)`},
+		{"yaml duplicate key", "spec: 1\nspec: 2\n", YAML, "2:1 spec: key spec is already defined above (at 1:1)"},
 		{"yaml two documents", "spec: 1\n---\nspec: 2\n", YAML, "2:1 : the file holds more than one YAML document"},
 		{"yaml not a mapping", "- a\n- b\n", YAML, "1:1 : the spec must be a YAML mapping"},
 		{"yaml merge key", "a: &x {b: 1}\nc:\n  <<: *x\n", YAML, "3:3 : YAML merge keys (<<) are not supported"},
@@ -102,8 +102,8 @@ func TestSuggest(t *testing.T) {
 		{"nmae", "name"},
 		{"zzzzzz", ""},
 	} {
-		if got := suggest(tc.in, known); got != tc.want {
-			t.Errorf("suggest(%q) = %q, want %q", tc.in, got, tc.want)
+		if got := Suggest(tc.in, known); got != tc.want {
+			t.Errorf("Suggest(%q) = %q, want %q", tc.in, got, tc.want)
 		}
 	}
 }
@@ -191,4 +191,3 @@ func TestFormatOf(t *testing.T) {
 		}
 	}
 }
-

@@ -27,7 +27,11 @@ func parseTOML(file string, data []byte) (root *Value, err error) {
 	if _, err := toml.Decode(string(data), &doc); err != nil {
 		var pe toml.ParseError
 		if errors.As(err, &pe) {
-			return nil, &syntaxError{pos: posAt(file, data, pe.Position.Start), msg: "TOML syntax: " + pe.Message,
+			pos := posAt(file, data, pe.Position.Start)
+			if strings.Contains(pe.Message, "has already been defined") {
+				return nil, duplicateTOMLKey(file, data, pos)
+			}
+			return nil, &syntaxError{pos: pos, msg: "TOML syntax: " + pe.Message,
 				hint: "see https://toml.io/en/v1.0.0 for the syntax"}
 		}
 		return nil, &syntaxError{pos: diag.Pos{File: file, Line: 1, Col: 1}, msg: "TOML: " + err.Error()}
@@ -72,6 +76,26 @@ func tomlValue(file, path string, v any, idx map[string]diag.Pos, pos diag.Pos) 
 	return &Value{Kind: KindOther, Pos: pos, Str: fmt.Sprint(v)}
 }
 
+// duplicateTOMLKey names the spec path of a key defined twice, found in the
+// position index (whose parser does not check duplicates).
+func duplicateTOMLKey(file string, data []byte, pos diag.Pos) error {
+	e := &syntaxError{pos: pos, msg: "this key is already defined above", hint: "remove one of the two definitions"}
+	var paths []string
+	index := tomlPositions(file, data)
+	for path, p := range index {
+		if p.Line == pos.Line {
+			paths = append(paths, path)
+		}
+	}
+	if len(paths) > 0 {
+		slices.Sort(paths)
+		e.path = paths[len(paths)-1] // the deepest key on that line
+		e.pos = index[e.path]
+		e.msg = fmt.Sprintf("key %s is already defined above", e.path)
+	}
+	return e
+}
+
 // sortFields orders a map's fields as they stand in the file.
 func sortFields(fs []Field) {
 	slices.SortFunc(fs, func(a, b Field) int {
@@ -91,16 +115,16 @@ func tomlPositions(file string, data []byte) map[string]diag.Pos {
 		e := p.Expression()
 		switch e.Kind {
 		case unstable.Table:
-			table = ix.key(e, "", e.Key())
+			table = ix.key("", e.Key())
 		case unstable.ArrayTable:
-			parts, last := keyParts(e.Key())
-			parent := ix.resolve("", parts[:len(parts)-1], last)
-			full := JoinKey(parent, parts[len(parts)-1])
+			parts, nodes := keyParts(e.Key())
+			last := len(parts) - 1
+			full := JoinKey(ix.resolve("", parts[:last], nodes[:last]), parts[last])
 			n := ix.arrays[full]
 			ix.arrays[full] = n + 1
-			ix.set(full, last)
+			ix.set(full, nodes[last])
 			table = JoinIndex(full, n)
-			ix.set(table, last)
+			ix.set(table, nodes[last])
 		case unstable.KeyValue:
 			ix.keyValue(table, e)
 		}
@@ -126,43 +150,47 @@ func (ix *tomlIndex) set(path string, n *unstable.Node) {
 	}
 }
 
-func keyParts(it unstable.Iterator) ([]string, *unstable.Node) {
+// keyParts returns the parts of a dotted key with the node of each.
+func keyParts(it unstable.Iterator) ([]string, []*unstable.Node) {
 	var parts []string
-	var last *unstable.Node
+	var nodes []*unstable.Node
 	for it.Next() {
-		last = it.Node()
-		parts = append(parts, string(last.Data))
+		parts = append(parts, string(it.Node().Data))
+		nodes = append(nodes, it.Node())
 	}
-	return parts, last
+	return parts, nodes
 }
 
 // resolve turns dotted key parts under base into a spec path, stepping into
 // the current element of any array of tables on the way.
-func (ix *tomlIndex) resolve(base string, parts []string, at *unstable.Node) string {
+func (ix *tomlIndex) resolve(base string, parts []string, nodes []*unstable.Node) string {
 	path := base
-	for _, k := range parts {
+	for i, k := range parts {
 		path = JoinKey(path, k)
 		if n, ok := ix.arrays[path]; ok {
 			path = JoinIndex(path, n-1)
 		}
-		ix.set(path, at)
+		ix.set(path, nodes[i])
 	}
 	return path
 }
 
-func (ix *tomlIndex) key(e *unstable.Node, base string, it unstable.Iterator) string {
-	parts, last := keyParts(it)
+// key records a table header or a key; a key defined twice keeps the
+// position of the second definition, which is where the parser's
+// "already defined" error points.
+func (ix *tomlIndex) key(base string, it unstable.Iterator) string {
+	parts, nodes := keyParts(it)
 	if len(parts) == 0 {
 		return base
 	}
-	path := ix.resolve(base, parts[:len(parts)-1], last)
-	path = JoinKey(path, parts[len(parts)-1])
-	ix.pos[path] = ix.at(last)
+	last := len(parts) - 1
+	path := JoinKey(ix.resolve(base, parts[:last], nodes[:last]), parts[last])
+	ix.pos[path] = ix.at(nodes[last])
 	return path
 }
 
 func (ix *tomlIndex) keyValue(base string, e *unstable.Node) {
-	path := ix.key(e, base, e.Key())
+	path := ix.key(base, e.Key())
 	ix.value(path, e.Value())
 }
 

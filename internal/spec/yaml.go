@@ -7,6 +7,7 @@ import (
 	"io"
 	"regexp"
 	"strconv"
+	"strings"
 
 	"go.yaml.in/yaml/v3"
 
@@ -29,7 +30,7 @@ func parseYAML(file string, data []byte) (root *Value, err error) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var doc yaml.Node
 	if err := dec.Decode(&doc); err != nil {
-		return nil, yamlError(file, err)
+		return nil, yamlError(file, data, err)
 	}
 	var extra yaml.Node
 	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
@@ -47,21 +48,38 @@ func parseYAML(file string, data []byte) (root *Value, err error) {
 	if top.Kind != yaml.MappingNode {
 		return nil, &syntaxError{pos: c.pos(top), msg: "the spec must be a YAML mapping of keys to values", hint: "start with: spec: 1"}
 	}
-	v, err := c.convert(top, c.pos(top), 0)
+	v, err := c.convert(top, c.pos(top), "", 0)
 	if err != nil {
 		return nil, err
 	}
 	return v, nil
 }
 
-func yamlError(file string, err error) error {
+func yamlError(file string, data []byte, err error) error {
 	pos := diag.Pos{File: file, Line: 1, Col: 1}
 	msg := err.Error()
 	if m := yamlLine.FindStringSubmatch(msg); m != nil {
 		pos.Line, _ = strconv.Atoi(m[1])
 		msg = m[2]
 	}
-	return &syntaxError{pos: pos, msg: "YAML syntax: " + msg}
+	e := &syntaxError{pos: pos, msg: "YAML syntax: " + msg}
+	if tab := tabIndent(data); tab.Line > 0 && strings.Contains(msg, "cannot start any token") {
+		e.pos = diag.Pos{File: file, Line: tab.Line, Col: tab.Col}
+		e.msg = "YAML syntax: the line is indented with a tab"
+		e.hint = "YAML indents with spaces only: replace the tab by spaces"
+	}
+	return e
+}
+
+// tabIndent finds the first line whose indentation holds a tab.
+func tabIndent(data []byte) diag.Pos {
+	for i, line := range strings.Split(string(data), "\n") {
+		indent := line[:len(line)-len(strings.TrimLeft(line, " \t"))]
+		if col := strings.IndexByte(indent, '\t'); col >= 0 {
+			return diag.Pos{Line: i + 1, Col: col + 1}
+		}
+	}
+	return diag.Pos{}
 }
 
 type yamlConverter struct {
@@ -75,7 +93,7 @@ func (c *yamlConverter) pos(n *yaml.Node) diag.Pos {
 
 // convert turns a YAML node into a Value; pos is where the value is named
 // (its key), which is the position reported for it.
-func (c *yamlConverter) convert(n *yaml.Node, pos diag.Pos, depth int) (*Value, error) {
+func (c *yamlConverter) convert(n *yaml.Node, pos diag.Pos, path string, depth int) (*Value, error) {
 	c.spent++
 	if c.spent > yamlBudget || depth > 64 {
 		return nil, &syntaxError{pos: c.pos(n), msg: "the YAML document is too large or too deeply nested once its aliases are expanded"}
@@ -85,13 +103,13 @@ func (c *yamlConverter) convert(n *yaml.Node, pos diag.Pos, depth int) (*Value, 
 		if n.Alias == nil {
 			return nil, &syntaxError{pos: c.pos(n), msg: "unknown YAML alias"}
 		}
-		return c.convert(n.Alias, pos, depth+1)
+		return c.convert(n.Alias, pos, path, depth+1)
 	case yaml.MappingNode:
-		return c.mapping(n, pos, depth)
+		return c.mapping(n, pos, path, depth)
 	case yaml.SequenceNode:
 		out := &Value{Kind: KindList, Pos: pos}
-		for _, item := range n.Content {
-			v, err := c.convert(item, c.pos(item), depth+1)
+		for i, item := range n.Content {
+			v, err := c.convert(item, c.pos(item), JoinIndex(path, i), depth+1)
 			if err != nil {
 				return nil, err
 			}
@@ -104,7 +122,7 @@ func (c *yamlConverter) convert(n *yaml.Node, pos diag.Pos, depth int) (*Value, 
 	return nil, &syntaxError{pos: c.pos(n), msg: "unexpected YAML node"}
 }
 
-func (c *yamlConverter) mapping(n *yaml.Node, pos diag.Pos, depth int) (*Value, error) {
+func (c *yamlConverter) mapping(n *yaml.Node, pos diag.Pos, path string, depth int) (*Value, error) {
 	out := &Value{Kind: KindMap, Pos: pos}
 	seen := map[string]diag.Pos{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
@@ -116,12 +134,14 @@ func (c *yamlConverter) mapping(n *yaml.Node, pos diag.Pos, depth int) (*Value, 
 		if k.Tag == "!!merge" {
 			return nil, &syntaxError{pos: kpos, msg: "YAML merge keys (<<) are not supported", hint: "write the keys out; TOML and YAML specs must have the same keys"}
 		}
+		kpath := JoinKey(path, k.Value)
 		if first, dup := seen[k.Value]; dup {
-			return nil, &syntaxError{pos: kpos, msg: fmt.Sprintf("duplicate key %q (first defined at %d:%d)", k.Value, first.Line, first.Col),
-				hint: "remove one of the two"}
+			return nil, &syntaxError{pos: kpos, path: kpath,
+				msg:  fmt.Sprintf("key %s is already defined above (at %d:%d)", kpath, first.Line, first.Col),
+				hint: "remove one of the two definitions"}
 		}
 		seen[k.Value] = kpos
-		val, err := c.convert(v, kpos, depth+1)
+		val, err := c.convert(v, kpos, kpath, depth+1)
 		if err != nil {
 			return nil, err
 		}

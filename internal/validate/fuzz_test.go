@@ -21,11 +21,11 @@ func FuzzValidate(f *testing.F) {
 		}
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		s, _ := spec.Parse("fuzz.toml", data, spec.TOML)
+		s, d := spec.Parse("fuzz.toml", data, spec.TOML)
 		if s == nil {
 			return
 		}
-		d := validate.Validate(s, validate.Options{})
+		validate.Validate(s, d, validate.Options{})
 		for _, item := range d.Items() {
 			if item.Pos.Line < 1 || item.Pos.Col < 1 || item.Message == "" {
 				t.Fatalf("diagnostic without position or message: %+v", item)

@@ -4,7 +4,6 @@ import (
 	"net/url"
 	"path"
 	"slices"
-	"strings"
 
 	"github.com/harborgen/harborgen/internal/spec"
 )
@@ -22,9 +21,6 @@ func harbor(c *check) {
 			c.warnf("harbor.job_loggers", `use ["DB"]`,
 				"with the FILE job logger a job's log stays on the one of the %d harbor nodes that ran it", n)
 		}
-	}
-	if r := h.ImageRegistry; strings.Contains(r, "://") {
-		c.errorf("harbor.image_registry", "write host[:port]/path without a scheme, e.g. registry.local:5000/goharbor", "%q has a URL scheme", r)
 	}
 	ldap(c)
 }
@@ -64,7 +60,7 @@ func tls(c *check) {
 	for _, f := range []struct{ key, value string }{{"tls.cert_file", t.CertFile}, {"tls.key_file", t.KeyFile}} {
 		switch {
 		case f.value == "":
-			c.errorf(c.first(f.key, "tls.mode", "tls"), "add "+f.key+" = \"/etc/harbor/tls/...\"", "tls.mode %s needs %s", t.Mode, f.key)
+			c.errorf(f.key, "add "+f.key+" = \"/etc/harbor/tls/...\"", "tls.mode %s needs %s", t.Mode, f.key)
 		case !path.IsAbs(f.value):
 			c.errorf(f.key, "write the absolute path of the file on the target hosts", "%q is not an absolute path", f.value)
 		}

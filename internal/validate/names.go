@@ -71,7 +71,11 @@ func (c *check) ipLiteral(path, s string) (netip.Addr, bool) {
 	switch {
 	case s == "":
 		return a, false // required: reported by the schema
-	case err != nil || a.Zone() != "":
+	case err == nil && a.Zone() != "":
+		c.errorf(path, "drop the %zone: other hosts cannot use a link-local zone; use a global or unique-local address",
+			"%q has an IPv6 zone", s)
+		return a, false
+	case err != nil:
 		c.errorf(path, "Galera and Redis need addresses, not host names: write an IP address such as 10.0.0.11",
 			"%q is not an IP address", s)
 		return a, false

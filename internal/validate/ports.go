@@ -9,8 +9,8 @@ import (
 
 // claim is one listener: a service bound to a port on an address.
 type claim struct {
-	addr, owner, path string
-	port              int
+	addr, addrPath, owner, path string
+	port                        int
 }
 
 // ports reports two services that would listen on the same address and port,
@@ -18,6 +18,9 @@ type claim struct {
 func ports(c *check) {
 	taken := map[string]claim{}
 	for _, cl := range listeners(c.s) {
+		if c.broken(cl.addrPath) {
+			continue // a wrong or duplicate address is reported once, by addresses
+		}
 		key := addrKey(cl.addr) + " " + strconv.Itoa(cl.port)
 		prev, ok := taken[key]
 		if !ok {
@@ -38,10 +41,17 @@ func listeners(s *spec.Spec) []claim {
 	var out []claim
 	for _, sc := range s.Scopes() {
 		for k, n := range sc.Nodes {
-			out = append(out, nodeListeners(s, &sc, n, nodePath(sc.NodeIndex[k], "roles"))...)
+			i := sc.NodeIndex[k]
+			for _, cl := range nodeListeners(s, &sc, n, nodePath(i, "roles")) {
+				cl.addrPath = nodePath(i, "address")
+				out = append(out, cl)
+			}
 		}
 		if len(sc.WithRole(spec.RoleLB)) > 0 && sc.VIP != "" {
-			out = append(out, lbListeners(s, &sc, sc.VIP, "the VIP "+sc.VIP, sc.VIPPath)...)
+			for _, cl := range lbListeners(s, &sc, sc.VIP, "the VIP "+sc.VIP, sc.VIPPath) {
+				cl.addrPath = sc.VIPPath
+				out = append(out, cl)
+			}
 		}
 	}
 	return out
@@ -93,7 +103,7 @@ func lbListeners(s *spec.Spec, sc *spec.Scope, addr, on, fallback string) []clai
 		out = append(out, claim{addr: addr, port: port, path: s.Source.PathOr(key, fallback), owner: fmt.Sprintf("%s on %s", what, on)})
 	}
 	add(s.LB.HTTPPort, "the load balancer (lb.http_port)", "lb.http_port")
-	if s.TLS.Mode == "lb" {
+	if s.TLS.Mode != "none" { // terminated (lb) or passed through (node)
 		add(s.LB.HTTPSPort, "the load balancer (lb.https_port)", "lb.https_port")
 	}
 	if s.LB.ProxyDatabase {

@@ -25,7 +25,7 @@ func redisScope(c *check, sc *spec.Scope) {
 	case "standalone":
 		if len(nodes) > 0 && instances != 1 {
 			c.errorf(c.first(base+".ports", base+".mode"), `use one redis node and one port, or mode = "sentinel" for replicas`,
-				"%sstandalone Redis is one instance; this spec has %d (%d redis nodes x %d ports)", label, instances, len(nodes), len(r.Ports))
+				"%sstandalone Redis is one instance; this spec has %d (%s x %s)", label, instances, plural(len(nodes), "redis node"), plural(len(r.Ports), "port"))
 		}
 	case "sentinel":
 		sentinel(c, sc, nodes)
@@ -65,11 +65,15 @@ func sentinel(c *check, sc *spec.Scope, nodes []spec.Node) {
 	}
 	if n < 3 {
 		c.warnf(base+".mode", `add "sentinel" to the roles of three nodes`,
-			"%swith %d sentinels, losing one leaves no majority to agree on a failover", label, n)
+			"%swith %s, losing one leaves no majority to agree on a failover", label, plural(n, "sentinel"))
 	}
-	if q := r.Quorum; q < n/2+1 || q > n {
+	switch q := r.Quorum; {
+	case q > n:
 		c.errorf(c.first(base+".quorum", base+".mode"), "set quorum to "+quorumRange(n),
-			"%squorum %d is not a majority of the %d sentinels", label, q, n)
+			"%squorum %d is more than the %s: no failover could ever be agreed", label, q, plural(n, "sentinel"))
+	case q < n/2+1:
+		c.errorf(c.first(base+".quorum", base+".mode"), "set quorum to "+quorumRange(n),
+			"%squorum %d is not a majority of the %s", label, q, plural(n, "sentinel"))
 	}
 }
 
@@ -88,8 +92,8 @@ func cluster(c *check, sc *spec.Scope, nodes []spec.Node, instances int) {
 	}
 	if need := 3 * (r.Replicas + 1); instances < need {
 		c.errorf(c.first(base+".ports", base+".mode"), "add redis nodes or ports",
-			"%sa Redis Cluster with %d replicas per master needs at least %d instances (3 masters); this spec has %d",
-			label, r.Replicas, need, instances)
+			"%sa Redis Cluster with %s per master needs at least %d instances (3 masters); this spec has %d",
+			label, plural(r.Replicas, "replica"), need, instances)
 	}
 	addrs := map[string]bool{}
 	for _, n := range nodes {
@@ -97,12 +101,20 @@ func cluster(c *check, sc *spec.Scope, nodes []spec.Node, instances int) {
 	}
 	if len(addrs) < r.Replicas+1 {
 		c.errorf(c.first(base+".replicas", base+".mode"), "add redis nodes on other addresses, or lower replicas",
-			"%s%d replicas per master need %d distinct addresses so no replica shares an address with its master; the redis nodes have %d",
-			label, r.Replicas, r.Replicas+1, len(addrs))
+			"%s%s per master need %d distinct addresses so no replica shares an address with its master; the redis nodes have %d",
+			label, plural(r.Replicas, "replica"), r.Replicas+1, len(addrs))
 	}
 }
 
 func validPort(s string) bool {
 	n, err := strconv.Atoi(s)
 	return err == nil && n >= 1 && n <= 65535
+}
+
+// plural writes a count with its noun: "1 sentinel", "2 sentinels".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return strconv.Itoa(n) + " " + noun + "s"
 }

@@ -10,6 +10,11 @@ import (
 // that no node carries a role nothing uses.
 func roles(c *check) {
 	s := c.s
+	for i := range s.Nodes {
+		if c.broken(nodePath(i, "roles")) {
+			return // which tiers have nodes is unknown
+		}
+	}
 	if len(s.NodesWithRole(spec.RoleHarbor)) == 0 && len(s.Nodes) > 0 {
 		c.errorf("node", `add "harbor" to the roles of the nodes that run Harbor`, "no node has the role harbor")
 	}
@@ -27,6 +32,9 @@ func roles(c *check) {
 	}
 	rgw := false
 	for _, sc := range s.Scopes() {
+		if len(sc.Nodes) == 0 {
+			continue // an empty site is reported by sites; no nodes at all by the schema
+		}
 		scopeRoles(c, &sc)
 		rgw = rgw || sc.Storage.RGW != nil
 	}
@@ -48,7 +56,9 @@ func roles(c *check) {
 func scopeRoles(c *check, sc *spec.Scope) {
 	label := where(sc)
 	mode := sc.Redis.Mode
-	if mode == "" {
+	if c.broken(sc.RedisPath + ".mode") {
+		mode = "" // unknown: say nothing about the Redis roles
+	} else if mode == "" {
 		c.errorf(c.first(sc.Path, "redis"), "add a [redis] table with a mode, or a [site.redis] table to every site",
 			"%sno Redis is configured", label)
 	}

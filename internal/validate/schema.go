@@ -3,6 +3,7 @@ package validate
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -44,10 +45,17 @@ func Schema() (*jsonschema.Schema, error) {
 
 // patternHints explains the schema's patterns in an operator's words.
 var patternHints = map[string]string{
-	`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`: "use a DNS label: lowercase letters, digits and '-', at most 63 characters, starting and ending with a letter or digit",
-	`^[0-9]+\.[0-9]+\.[0-9]+$`:             "write the full Harbor release, e.g. 2.15.2",
-	`^[0-9]+([kKmMgGtT][bB]?|[bB])?$`:      "write a size such as 512M, 1G or 2gb",
+	`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`:                                        "use a DNS label: lowercase letters, digits and '-', at most 63 characters, starting and ending with a letter or digit",
+	`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$`: "use a lowercase DNS name such as registry.example.com",
+	`^[0-9]+\.[0-9]+\.[0-9]+$`:                                                    "write the full Harbor release, e.g. 2.15.2",
+	`^[0-9]+([kKmMgGtT][bB]?|[bB])?$`:                                             "write a size such as 512M, 1G or 2gb",
+	`^[A-Za-z_][A-Za-z0-9_]{0,62}$`:                                               "use letters, digits and '_' (at most 63), not starting with a digit",
+	`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$`:                                          "use letters, digits, '_', '.' and '-' (at most 64), no spaces",
+	`^[A-Za-z0-9_.:-]{1,15}$`:                                                     "write a network interface name of at most 15 characters, e.g. eth0 or bond0.100",
 }
+
+// imageRegistryHint explains the image_registry pattern, too long to be a key above.
+const imageRegistryHint = "write host[:port]/path without a scheme, e.g. registry.local:5000/goharbor"
 
 // schemaRules reports what the schema finds beyond what the decoder already
 // reported: unknown keys and wrong types come from the decoder, with a
@@ -93,14 +101,60 @@ func schemaDiagnostic(c *check, e *jsonschema.ValidationError) {
 			c.errorf(spec.JoinKey(path, m), fmt.Sprintf("add %s", m), "missing required key %q %s", m, where)
 		}
 	case *kind.Pattern:
-		hint := patternHints[k.Want]
-		if hint == "" {
+		if k.Got == "" {
+			c.errorf(path, "give a value", "the value is empty") // the same as minLength's, merged by the list
+			return
+		}
+		hint, ok := patternHints[k.Want]
+		if !ok && strings.HasSuffix(path, "image_registry") {
+			hint, ok = imageRegistryHint, true
+		}
+		if !ok {
 			hint = "it must match " + k.Want
 		}
 		c.errorf(path, hint, "%q is not a valid value here", k.Got)
+	case *kind.Enum:
+		want := make([]string, len(k.Want))
+		for i, w := range k.Want {
+			want[i] = fmt.Sprint(w)
+		}
+		hint := "use one of: " + strings.Join(want, ", ")
+		if got, ok := k.Got.(string); ok {
+			if s := spec.Suggest(got, want); s != "" {
+				hint = fmt.Sprintf("did you mean %q? (one of: %s)", s, strings.Join(want, ", "))
+			}
+		}
+		c.errorf(path, hint, "%s is not one of the allowed values", show(k.Got))
+	case *kind.Const:
+		c.errorf(path, fmt.Sprintf("write %s", show(k.Want)), "%s is not supported; this harborgen reads %s", show(k.Got), show(k.Want))
+	case *kind.Minimum:
+		c.errorf(path, "use "+k.Want.RatString()+" or more", "%s is below the minimum %s", k.Got.RatString(), k.Want.RatString())
+	case *kind.Maximum:
+		c.errorf(path, "use "+k.Want.RatString()+" or less", "%s is above the maximum %s", k.Got.RatString(), k.Want.RatString())
+	case *kind.MinLength:
+		if k.Got == 0 {
+			c.errorf(path, "give a value", "the value is empty")
+			return
+		}
+		c.errorf(path, "", "the value is %d characters long; the minimum is %d", k.Got, k.Want)
+	case *kind.MaxLength:
+		c.errorf(path, "shorten it", "the value is %d characters long; the maximum is %d", k.Got, k.Want)
+	case *kind.MinItems:
+		c.errorf(path, fmt.Sprintf("give at least %d", k.Want), "the list has %d items; at least %d are needed", k.Got, k.Want)
+	case *kind.UniqueItems:
+		c.errorf(spec.JoinIndex(path, k.Duplicates[1]), "remove the repeated item",
+			"item %d repeats item %d", k.Duplicates[1], k.Duplicates[0])
 	default:
 		c.errorf(path, "", "%s", e.ErrorKind.LocalizedString(printer))
 	}
+}
+
+// show prints a schema value the way the spec writes it.
+func show(v any) string {
+	if s, ok := v.(string); ok {
+		return strconv.Quote(s)
+	}
+	return fmt.Sprint(v)
 }
 
 // instancePath converts a JSON Schema instance location into a spec path,

@@ -20,10 +20,12 @@ func sites(c *check) {
 		}
 		return
 	}
-	names := make([]string, len(s.Sites))
+	var names []string
 	primaries := 0
 	for i, site := range s.Sites {
-		names[i] = site.Name
+		if !slices.Contains(names, site.Name) {
+			names = append(names, site.Name)
+		}
 		if site.Primary {
 			primaries++
 			if primaries == 2 {

@@ -21,50 +21,56 @@ type Options struct {
 // rules run in this order; a rule stays silent about a path that already has
 // an error, so one mistake is reported once.
 var rules = []func(c *check){
+	schemaRules,
 	controlCharacters,
 	version,
 	names,
 	addresses,
+	storage,
 	roles,
 	database,
 	redis,
 	ports,
-	storage,
 	harbor,
 	tls,
 	sites,
 }
 
-// Validate returns every diagnostic about s: schema violations, then the
-// cross-field rules, then the secrets.
-func Validate(s *spec.Spec, opts Options) *diag.List {
-	c := &check{s: s, d: &diag.List{}}
-	schemaRules(c)
+// Validate adds to d every diagnostic about s: schema violations, the
+// cross-field rules, then the secrets. d holds what loading found, so that
+// no rule repeats a problem the loader already reported.
+func Validate(s *spec.Spec, d *diag.List, opts Options) {
+	c := &check{s: s, d: d}
 	for _, rule := range rules {
+		c.settled = d.Len()
 		rule(c)
 	}
 	if opts.Secrets != nil {
 		checkSecrets(c, opts.Secrets, opts.Env)
 	}
-	return c.d
 }
 
 // check carries the spec and the diagnostics through the rules.
 type check struct {
-	s *spec.Spec
-	d *diag.List
+	s       *spec.Spec
+	d       *diag.List
+	settled int // diagnostics found before the current rule
 }
+
+// broken reports whether an earlier rule (or the loader) found an error at
+// path or above it: a rule stays silent about a value known to be wrong.
+func (c *check) broken(path string) bool { return c.d.ErrorAtBefore(path, c.settled) }
 
 func (c *check) pos(path string) diag.Pos { return c.s.Source.Pos(path) }
 
 func (c *check) errorf(path, hint, format string, args ...any) {
-	if !c.d.ErrorAt(path) {
+	if !c.broken(path) {
 		c.d.Errorf(c.pos(path), path, hint, format, args...)
 	}
 }
 
 func (c *check) warnf(path, hint, format string, args ...any) {
-	if !c.d.ErrorAt(path) {
+	if !c.broken(path) {
 		c.d.Warnf(c.pos(path), path, hint, format, args...)
 	}
 }
