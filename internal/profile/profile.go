@@ -38,6 +38,7 @@ type Feature struct {
 var (
 	Sentinel            = Feature{Name: "Redis Sentinel", Since: "2.1.0"}
 	QuotaUpdateProvider = Feature{Name: "quota_update_provider", Since: "2.9.0"}
+	Trivy               = Feature{Name: "Trivy", Since: "2.0.0"}
 )
 
 var (

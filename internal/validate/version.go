@@ -40,6 +40,9 @@ func version(c *check) {
 				"%sno Harbor version can use Redis Cluster (MOVED, CROSSSLOT, \"SELECT is not allowed in cluster mode\"); harborgen renders it as asked", where(&sc))
 		}
 	}
+	if c.s.Harbor.WithTrivy && !profile.Has(v, profile.Trivy) {
+		c.errorf("harbor.with_trivy", "remove it, or use Harbor 2.x", "Trivy needs Harbor %s or later; this spec has %s", profile.Trivy.Since, v)
+	}
 	if q := c.s.Harbor.QuotaUpdateProvider; q != "" && !profile.Has(v, profile.QuotaUpdateProvider) {
 		c.errorf("harbor.quota_update_provider", "remove it, or use Harbor 2.9 or later",
 			"quota_update_provider needs Harbor %s or later; this spec has %s", profile.QuotaUpdateProvider.Since, v)
