@@ -1,17 +1,67 @@
 package main
 
-import "github.com/urfave/cli/v2"
+import (
+	"crypto/rand"
+	"fmt"
+	"strings"
 
-func secretsCommand(*env) *cli.Command {
+	"github.com/urfave/cli/v2"
+
+	"github.com/harborgen/harborgen/internal/diag"
+	"github.com/harborgen/harborgen/internal/secrets"
+	"github.com/harborgen/harborgen/internal/validate"
+)
+
+func secretsCommand(e *env) *cli.Command {
 	return &cli.Command{
 		Name:  "secrets",
 		Usage: "manage the secrets file",
 		Subcommands: []*cli.Command{{
 			Name:      "init",
-			Usage:     "create or complete the secrets file (not built yet)",
+			Usage:     "create or complete the secrets file: generate what is missing, never change what is there",
 			ArgsUsage: "SPEC",
-			Flags:     []cli.Flag{secretsFlag},
-			Action:    notBuilt("secrets init"),
+			Flags:     []cli.Flag{secretsFlag, formatInFlag},
+			Action:    func(c *cli.Context) error { return secretsInit(c, e) },
 		}},
 	}
+}
+
+func secretsInit(c *cli.Context, e *env) error {
+	s, diags, err := loadSpec(c, e)
+	if err != nil {
+		return err
+	}
+	if s != nil {
+		validate.Validate(s, diags, validate.Options{}) // the secrets a spec needs follow from a valid spec
+	}
+	if s == nil || diags.HasErrors(false) {
+		_ = diag.WriteText(e.stderr, diags.Items())
+		return &exitError{code: exitInvalid, err: fmt.Errorf("%s is invalid: fix it before generating secrets", c.Args().First())}
+	}
+	path := c.String("secrets")
+	if path == "" {
+		if c.Args().First() == "-" {
+			return usageErrorf("with a spec on stdin, name the secrets file with --secrets")
+		}
+		path = secrets.DefaultPath(c.Args().First())
+	}
+	res, err := secrets.Init(path, s, rand.Reader)
+	if err != nil {
+		return &exitError{code: exitUsage, err: err}
+	}
+	for _, w := range res.Warnings {
+		fmt.Fprintf(e.stderr, "warning: %s\n", w)
+	}
+	verb := "completed"
+	if res.Created {
+		verb = "created"
+	}
+	fmt.Fprintf(e.stderr, "%s %s: %d generated, %d already present\n", verb, path, len(res.Generated), len(res.Present))
+	for _, n := range res.Supply {
+		fmt.Fprintf(e.stderr, "you supply: %s (%s): add %s = \"...\" to %s or set %s\n", n.Name, n.Why, n.Name, path, secrets.EnvVar(n.Name))
+	}
+	if len(res.Generated) > 0 {
+		fmt.Fprintf(e.stderr, "generated: %s\n", strings.Join(res.Generated, ", "))
+	}
+	return nil
 }

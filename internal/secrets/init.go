@@ -1,0 +1,184 @@
+package secrets
+
+import (
+	"bytes"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"math/big"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/harborgen/harborgen/internal/spec"
+)
+
+// alphabet keeps generated values free of characters that need escaping
+// anywhere; the renderer escapes every value all the same.
+const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+
+// generatedLength is the length of each generated secret; Harbor fixes some
+// (CSRF_KEY 32, secretkey 16) and keepalived truncates auth_pass past 8.
+var generatedLength = map[string]int{
+	CoreSecret.Name:         16,
+	JobserviceSecret.Name:   16,
+	CSRFKey.Name:            32,
+	SecretKey.Name:          16,
+	KeepalivedAuthPass.Name: 8,
+	S3AccessKey.Name:        20,
+	S3SecretKey.Name:        40,
+	SwiftKey.Name:           40,
+}
+
+// tokenKeyBits is the size of Harbor's token signing key, as its prepare
+// script makes it.
+const tokenKeyBits = 4096
+
+// Generate makes a new value for a generated secret from r (crypto/rand in
+// production).
+func Generate(d Def, r io.Reader) (string, error) {
+	if !d.Generated {
+		return "", fmt.Errorf("%s is supplied by the operator, not generated", d.Name)
+	}
+	if d.Name == TokenPrivateKey.Name {
+		key, err := rsa.GenerateKey(r, tokenKeyBits)
+		if err != nil {
+			return "", fmt.Errorf("generate %s: %w", d.Name, err)
+		}
+		block := &pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)}
+		return string(pem.EncodeToMemory(block)), nil
+	}
+	n := generatedLength[d.Name]
+	if n == 0 {
+		n = 32
+	}
+	out := make([]byte, n)
+	max := big.NewInt(int64(len(alphabet)))
+	for i := range out {
+		k, err := rand.Int(r, max)
+		if err != nil {
+			return "", fmt.Errorf("generate %s: %w", d.Name, err)
+		}
+		out[i] = alphabet[k.Int64()]
+	}
+	return string(out), nil
+}
+
+// InitResult says what Init did.
+type InitResult struct {
+	Path      string
+	Created   bool     // the file did not exist
+	Generated []string // names added
+	Present   []string // names already there, left unchanged
+	Supply    []Need   // operator-supplied secrets still missing
+	Warnings  []string // readable by others, tracked by git
+}
+
+// Init creates or completes the secrets file at path for spec s: every
+// missing generated secret is appended; nothing already in the file changes,
+// not even its comments. The file is written 0600 through a rename.
+func Init(path string, s *spec.Spec, r io.Reader) (*InitResult, error) {
+	res := &InitResult{Path: path}
+	f, err := Load(path)
+	old, readErr := os.ReadFile(path)
+	switch {
+	case errors.Is(readErr, fs.ErrNotExist):
+		res.Created, old = true, nil
+	case readErr != nil:
+		return nil, fmt.Errorf("read secrets: %w", readErr)
+	case err != nil:
+		return nil, err // present but not valid TOML: never overwrite it
+	}
+	var added bytes.Buffer
+	for _, need := range Required(s) {
+		if _, ok := f.Values[need.Name]; ok {
+			res.Present = append(res.Present, need.Name)
+			continue
+		}
+		if !need.Generated {
+			res.Supply = append(res.Supply, need)
+			continue
+		}
+		v, err := Generate(need.Def, r)
+		if err != nil {
+			return nil, err
+		}
+		fmt.Fprintf(&added, "%s = %s\n", need.Name, tomlString(v))
+		res.Generated = append(res.Generated, need.Name)
+	}
+	if info, err := os.Stat(path); err == nil && info.Mode().Perm()&0o077 != 0 {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("%s was readable by others (mode %04o); harborgen rewrites it 0600", path, info.Mode().Perm()))
+	}
+	if tracked(path) {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("%s would be tracked by git: add it to .gitignore (*.secrets.toml)", path))
+	}
+	if added.Len() == 0 && !res.Created {
+		return res, os.Chmod(path, 0o600)
+	}
+	var content bytes.Buffer
+	if res.Created {
+		content.WriteString("# harborgen secrets: never commit this file. Made by `harborgen secrets init`;\n")
+		content.WriteString("# HARBORGEN_SECRET_<NAME> environment variables override these values.\n")
+	}
+	content.Write(old)
+	if len(old) > 0 && !bytes.HasSuffix(old, []byte("\n")) {
+		content.WriteString("\n")
+	}
+	content.Write(added.Bytes())
+	return res, writeFile0600(path, content.Bytes())
+}
+
+// tomlString writes a TOML basic string; a PEM key becomes a multi-line
+// literal string, which keeps it readable.
+func tomlString(v string) string {
+	if strings.Contains(v, "\n") && !strings.Contains(v, "'''") {
+		return "'''\n" + v + "'''"
+	}
+	return strconv.Quote(v)
+}
+
+func writeFile0600(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("write secrets: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if err := tmp.Chmod(0o600); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write secrets: %w", err)
+	}
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write secrets: %w", err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write secrets: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("write secrets: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("write secrets: %w", err)
+	}
+	return nil
+}
+
+// tracked reports whether git would track the file: it is inside a work
+// tree and not ignored. Without git there is nothing to warn about.
+func tracked(path string) bool {
+	dir := filepath.Dir(path)
+	if err := exec.Command("git", "-C", dir, "rev-parse", "--is-inside-work-tree").Run(); err != nil {
+		return false
+	}
+	err := exec.Command("git", "-C", dir, "check-ignore", "-q", filepath.Base(path)).Run()
+	var exit *exec.ExitError
+	return errors.As(err, &exit) && exit.ExitCode() == 1
+}

@@ -1,0 +1,186 @@
+package secrets
+
+import (
+	"crypto/rand"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/harborgen/harborgen/internal/spec"
+)
+
+func loadSpec(t *testing.T, path string) *spec.Spec {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, d := spec.Parse(path, data, spec.TOML)
+	if s == nil || d.Len() > 0 {
+		t.Fatalf("%s: %v", path, d.Items())
+	}
+	return s
+}
+
+func TestGenerate(t *testing.T) {
+	for _, tc := range []struct {
+		def  Def
+		want int
+	}{
+		{CSRFKey, 32}, {SecretKey, 16}, {CoreSecret, 16}, {JobserviceSecret, 16},
+		{KeepalivedAuthPass, 8}, {DBPassword, 32}, {S3AccessKey, 20},
+	} {
+		v, err := Generate(tc.def, rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(v) != tc.want || strings.Trim(v, alphabet) != "" {
+			t.Errorf("%s = %q: want %d characters of [A-Za-z0-9]", tc.def.Name, v, tc.want)
+		}
+		if err := CheckValue(tc.def, v); err != nil {
+			t.Errorf("%s: a generated value fails its own check: %v", tc.def.Name, err)
+		}
+	}
+	if _, err := Generate(LDAPSearchPassword, rand.Reader); err == nil {
+		t.Error("generated an operator-supplied secret")
+	}
+}
+
+func TestCheckValue(t *testing.T) {
+	for _, tc := range []struct {
+		def   Def
+		value string
+		ok    bool
+	}{
+		{CSRFKey, strings.Repeat("a", 32), true},
+		{CSRFKey, strings.Repeat("a", 31), false},
+		{SecretKey, strings.Repeat("é", 16), true}, // characters, not bytes
+		{KeepalivedAuthPass, "123456789", false},
+		{DBPassword, "", false},
+		{DBPassword, "a\nb", false},
+		{DBPassword, `p@ss/w%rd:"'$`, true},
+		{TokenPrivateKey, "not a key", false},
+	} {
+		if err := CheckValue(tc.def, tc.value); (err == nil) != tc.ok {
+			t.Errorf("CheckValue(%s, %q) = %v, want ok=%t", tc.def.Name, tc.value, err, tc.ok)
+		}
+	}
+}
+
+func TestRequired(t *testing.T) {
+	for _, tc := range []struct {
+		example string
+		has     []string
+		hasnt   []string
+	}{
+		{"ha-galera-ceph", []string{"db_root_password", "galera_sst_password", "swift_key", "keepalived_auth_pass", "ldap_search_password"}, []string{"s3_access_key"}},
+		{"ha-modern", []string{"s3_access_key", "s3_secret_key", "redis_password"}, []string{"db_root_password", "swift_key"}},
+		{"shared-fs", []string{"db_password"}, []string{"redis_password", "keepalived_auth_pass", "s3_access_key"}},
+	} {
+		names := map[string]bool{}
+		for _, n := range Required(loadSpec(t, "../../examples/"+tc.example+"/harborgen.toml")) {
+			names[n.Name] = true
+		}
+		for _, n := range tc.has {
+			if !names[n] {
+				t.Errorf("%s: %s not required", tc.example, n)
+			}
+		}
+		for _, n := range tc.hasnt {
+			if names[n] {
+				t.Errorf("%s: %s required", tc.example, n)
+			}
+		}
+	}
+}
+
+// TestInit checks that init fills what is missing, keeps every byte that was
+// there, writes 0600, and that a second run changes nothing.
+func TestInit(t *testing.T) {
+	s := loadSpec(t, "../../examples/ha-modern/harborgen.toml")
+	dir := t.TempDir()
+	path := filepath.Join(dir, "harborgen.secrets.toml")
+	existing := "# mine\ncsrf_key = \"" + strings.Repeat("k", 32) + "\" # keep\n"
+	if err := os.WriteFile(path, []byte(existing), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res, err := Init(path, s, rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, _ := os.ReadFile(path)
+	if !strings.HasPrefix(string(first), existing) {
+		t.Errorf("init changed the existing content:\n%s", first)
+	}
+	if len(res.Warnings) == 0 || !strings.Contains(res.Warnings[0], "readable by others") {
+		t.Errorf("no warning for a 0644 secrets file: %v", res.Warnings)
+	}
+	if info, _ := os.Stat(path); info.Mode().Perm() != 0o600 {
+		t.Errorf("mode %04o, want 0600", info.Mode().Perm())
+	}
+	f, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range Required(s) {
+		v, ok := f.Values[n.Name]
+		if !n.Generated {
+			if ok || !containsNeed(res.Supply, n.Name) {
+				t.Errorf("%s is the operator's: init must list it, not write it", n.Name)
+			}
+			continue
+		}
+		if !ok {
+			t.Errorf("%s missing after init", n.Name)
+			continue
+		}
+		if err := CheckValue(n.Def, v); err != nil {
+			t.Errorf("%s: %v", n.Name, err)
+		}
+	}
+	if f.Values["csrf_key"] != strings.Repeat("k", 32) {
+		t.Error("init changed an existing value")
+	}
+	res, err = Init(path, s, rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, _ := os.ReadFile(path)
+	if string(second) != string(first) || len(res.Generated) != 0 {
+		t.Errorf("a second init changed the file (generated %v)", res.Generated)
+	}
+}
+
+func TestInitRefusesBrokenFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "s.secrets.toml")
+	if err := os.WriteFile(path, []byte("csrf_key = \n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Init(path, loadSpec(t, "../../examples/ha-modern/harborgen.toml"), rand.Reader); err == nil {
+		t.Fatal("init overwrote a secrets file it could not parse")
+	}
+	if data, _ := os.ReadFile(path); string(data) != "csrf_key = \n" {
+		t.Errorf("the broken file changed: %q", data)
+	}
+}
+
+func TestLookupPrefersEnvironment(t *testing.T) {
+	f := &File{Values: map[string]string{"db_password": "file"}}
+	env := func(k string) (string, bool) { return "env", k == "HARBORGEN_SECRET_DB_PASSWORD" }
+	if v, fromEnv, ok := f.Lookup("db_password", env); v != "env" || !fromEnv || !ok {
+		t.Errorf("Lookup = %q, %t, %t", v, fromEnv, ok)
+	}
+	if v, fromEnv, _ := f.Lookup("db_password", nil); v != "file" || fromEnv {
+		t.Errorf("Lookup without env = %q, %t", v, fromEnv)
+	}
+}
+
+func containsNeed(needs []Need, name string) bool {
+	for _, n := range needs {
+		if n.Name == name {
+			return true
+		}
+	}
+	return false
+}
