@@ -150,3 +150,32 @@ func TestTruncatedInputsNeverPanic(t *testing.T) {
 	}
 	t.Logf("%d truncated inputs from %d files", runs, len(files))
 }
+
+// TestSecretsInit runs secrets init on an example copied to a temp dir: the
+// file appears with mode 0600, and validate then checks it.
+func TestSecretsInit(t *testing.T) {
+	dir := t.TempDir()
+	src, err := os.ReadFile(example)
+	if err != nil {
+		t.Fatal(err)
+	}
+	specPath := filepath.Join(dir, "harborgen.toml")
+	if err := os.WriteFile(specPath, src, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := harborgen("", "secrets", "init", specPath)
+	if code != 0 || !strings.Contains(stderr, "created") {
+		t.Fatalf("secrets init: exit %d\n%s", code, stderr)
+	}
+	info, err := os.Stat(filepath.Join(dir, "harborgen.secrets.toml"))
+	if err != nil || info.Mode().Perm() != 0o600 {
+		t.Fatalf("secrets file: %v, mode %v", err, info)
+	}
+	// ha-modern's external database password is the operator's to supply.
+	if code, stdout, _ := harborgen("", "validate", specPath); code != 1 || !strings.Contains(stdout, "secrets.db_password") {
+		t.Errorf("validate with an incomplete secrets file: exit %d\n%s", code, stdout)
+	}
+	if code, _, stderr := harborgen("", "secrets", "init", filepath.Join(dir, "missing.toml")); code != 2 {
+		t.Errorf("secrets init on a missing spec: exit %d\n%s", code, stderr)
+	}
+}
