@@ -53,6 +53,9 @@ func TestLoadProblems(t *testing.T) {
 		{"type mismatch", "spec = \"1\"\n", TOML, `1:1 spec: expected an integer, got string "1"`},
 		{"yaml null table", "spec: 1\ncluster:\n", YAML, "2:1 cluster: expected a table, got nothing"},
 		{"date value", "spec = 1\n[cluster]\nname = 2024-01-01\n", TOML, "3:1 cluster.name: expected a string, got date/time"},
+		{"yaml tab indentation", "spec: 1\nredis:\n\tmode: standalone\n", YAML, "3:1 : YAML syntax: the line is indented with a tab"},
+		{"yaml duplicate in a list item", "node:\n  - name: a\n    name: b\n", YAML, "3:5 node[0].name: key node[0].name is already defined above (at 2:5)"},
+		{"toml duplicate in second node", "[[node]]\nname = \"a\"\n[[node]]\nname = \"b\"\nname = \"c\"\n", TOML, "5:1 node[1].name: key node[1].name is already defined above"},
 		{"integer too large", "spec = 99999999999\n", TOML, "1:1 spec: integer 99999999999 is out of range"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -122,6 +125,8 @@ func TestPositions(t *testing.T) {
 		{TOML, minimalTOML, "node[1].roles[1]", "f:12:20"},
 		{TOML, minimalTOML, "cluster.hostname", "f:4:1"},
 		{TOML, minimalTOML, "database.port", "f:1:1"}, // absent: start of file
+		{TOML, "[database]\nexternal.ssl_mode = \"x\"\n", "database.external", "f:2:1"},
+		{TOML, "[database]\nexternal.ssl_mode = \"x\"\n", "database.external.ssl_mode", "f:2:10"},
 		{TOML, "spec = 1\nnode = [{name = \"a\"}, {name = \"b\"}]\n", "node[1].name", "f:2:24"},
 		{TOML, "spec = 1\n[[site]]\nname = \"a\"\n[site.redis]\nmode = \"standalone\"\n[[site]]\nname = \"b\"\n[site.redis]\nmode = \"x\"\n", "site[1].redis.mode", "f:9:1"},
 		{YAML, yamlSrc, "node[1].address", "f:6:5"},

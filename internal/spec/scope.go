@@ -19,9 +19,11 @@ var Roles = []string{RoleHarbor, RoleGalera, RoleRedis, RoleSentinel, RoleLB, Ro
 func (n *Node) HasRole(role string) bool { return slices.Contains(n.Roles, role) }
 
 // NodesWithRole returns the nodes that have role, in spec order.
-func (s *Spec) NodesWithRole(role string) []Node {
+func (s *Spec) NodesWithRole(role string) []Node { return withRole(s.Nodes, role) }
+
+func withRole(nodes []Node, role string) []Node {
 	var out []Node
-	for _, n := range s.Nodes {
+	for _, n := range nodes {
 		if n.HasRole(role) {
 			out = append(out, n)
 		}
@@ -80,15 +82,7 @@ func (s *Spec) Scopes() []Scope {
 }
 
 // WithRole returns the scope's nodes that have role.
-func (sc *Scope) WithRole(role string) []Node {
-	var out []Node
-	for _, n := range sc.Nodes {
-		if n.HasRole(role) {
-			out = append(out, n)
-		}
-	}
-	return out
-}
+func (sc *Scope) WithRole(role string) []Node { return withRole(sc.Nodes, role) }
 
 // defaultQuorum is the configured quorum, or a majority of the sentinels.
 func defaultQuorum(q int, sentinels []Node) int {
