@@ -18,14 +18,33 @@ import (
 
 // Profile is one line of Harbor releases that harborgen renders the same way.
 type Profile struct {
-	Name            string   `toml:"name"`
-	Description     string   `toml:"description"`
-	Versions        string   `toml:"versions"` // a semver constraint
-	DefaultVersion  string   `toml:"default_version"`
-	DatabaseEngines []string `toml:"database_engines"`
-	ImageRegistry   string   `toml:"image_registry"`
+	Name            string      `toml:"name"`
+	Description     string      `toml:"description"`
+	Versions        string      `toml:"versions"` // a semver constraint
+	DefaultVersion  string      `toml:"default_version"`
+	DatabaseEngines []string    `toml:"database_engines"`
+	ImageRegistry   string      `toml:"image_registry"`
+	Components      []Component `toml:"component"`
 
 	constraint *semver.Constraints
+}
+
+// Component is one Harbor container of a harbor node.
+type Component struct {
+	Name     string `toml:"name"`
+	Image    string `toml:"image"`
+	Tag      string `toml:"tag"`      // fmt format of the Harbor version; default "v%s"
+	Optional string `toml:"optional"` // the spec switch that enables it, e.g. "trivy"
+}
+
+// ImageRef is the component's image for a Harbor version under a registry
+// prefix, e.g. goharbor/harbor-core:v2.15.2.
+func (c Component) ImageRef(registry, version string) string {
+	tag := c.Tag
+	if tag == "" {
+		tag = "v%s"
+	}
+	return fmt.Sprintf("%s/%s:%s", strings.TrimSuffix(registry, "/"), c.Image, fmt.Sprintf(tag, version))
 }
 
 // Feature is a Harbor capability that appeared in a given release.
