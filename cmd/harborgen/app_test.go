@@ -58,6 +58,9 @@ func TestExitCodes(t *testing.T) {
 		{"stdin bad format-in", []string{"validate", "--format-in", "json", "-"}, "", 2, "--format-in"},
 		{"render not built", []string{"render", example}, "", 2, "render is not built yet"},
 		{"schema", []string{"schema"}, "", 0, ""},
+		{"plan", []string{"plan", example}, "", 0, ""},
+		{"plan json", []string{"plan", "--format", "json", example}, "", 0, ""},
+		{"plan of an invalid spec", []string{"plan", invalid}, "", 1, "is invalid"},
 		{"version", []string{"version"}, "", 0, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,0 +1,299 @@
+// Package plan derives, from a valid spec, what runs where: per node its
+// services, ports and the endpoints it talks to, and the bootstrap order.
+// It is pure data; templates render from it and never from the spec.
+package plan
+
+import (
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+
+	"github.com/harborgen/harborgen/internal/profile"
+	"github.com/harborgen/harborgen/internal/spec"
+)
+
+// Plan is the whole cluster.
+type Plan struct {
+	Cluster       string `json:"cluster"`
+	Hostname      string `json:"hostname"`
+	HarborVersion string `json:"harbor_version"`
+	Profile       string `json:"profile"`
+	Nodes         []Node `json:"nodes"`
+	Steps         []Step `json:"steps"`
+}
+
+// Node is what one host runs.
+type Node struct {
+	Name      string     `json:"name"`
+	Address   string     `json:"address"`
+	Site      string     `json:"site,omitempty"`
+	Roles     []string   `json:"roles"`
+	Services  []Service  `json:"services"`
+	Listens   []Port     `json:"listens"`
+	Endpoints *Endpoints `json:"endpoints,omitempty"` // harbor nodes only
+}
+
+// Service is one container.
+type Service struct {
+	Name  string `json:"name"`
+	Image string `json:"image"`
+}
+
+// Port is one listener of a node.
+type Port struct {
+	Port  int    `json:"port"`
+	Owner string `json:"owner"`
+}
+
+// Endpoints are where a harbor node's components find the backing tiers.
+type Endpoints struct {
+	Database Endpoint      `json:"database"`
+	Redis    RedisEndpoint `json:"redis"`
+	Storage  Storage       `json:"storage"`
+}
+
+// Endpoint is a host and port.
+type Endpoint struct {
+	Host string `json:"host"`
+	Port int    `json:"port"`
+	Via  string `json:"via"` // how it was chosen, for the runbook and reviewers
+}
+
+func (e Endpoint) String() string { return net.JoinHostPort(e.Host, strconv.Itoa(e.Port)) }
+
+// RedisEndpoint is Harbor's Redis: one address, or Sentinels and a master set.
+type RedisEndpoint struct {
+	Mode      string   `json:"mode"` // standalone | sentinel | cluster
+	Addrs     []string `json:"addrs"`
+	MasterSet string   `json:"master_set,omitempty"`
+	Via       string   `json:"via"`
+}
+
+// Storage is the registry's storage for a node's scope.
+type Storage struct {
+	Driver   string `json:"driver"`
+	Location string `json:"location"`
+}
+
+// Step is one runbook step, in order.
+type Step struct {
+	Node   string `json:"node"`
+	Action string `json:"action"`
+}
+
+// Build derives the plan of a valid spec.
+func Build(s *spec.Spec) (*Plan, error) {
+	prof := profile.ForVersion(s.Harbor.Version)
+	if prof == nil {
+		return nil, fmt.Errorf("plan: Harbor %s has no profile (validate first)", s.Harbor.Version)
+	}
+	p := &Plan{Cluster: s.Cluster.Name, Hostname: s.Cluster.Hostname, HarborVersion: s.Harbor.Version, Profile: prof.Name}
+	listens := map[string][]Port{}
+	for _, l := range Listeners(s) {
+		listens[l.Addr] = append(listens[l.Addr], Port{Port: l.Port, Owner: l.Owner})
+	}
+	for _, sc := range s.Scopes() {
+		for _, n := range sc.Nodes {
+			node := Node{Name: n.Name, Address: n.Address, Site: n.Site, Roles: n.Roles,
+				Services: services(s, prof, &sc, n), Listens: listens[n.Address]}
+			if n.HasRole(spec.RoleHarbor) {
+				node.Endpoints = &Endpoints{Database: database(s, &sc), Redis: redis(s, &sc), Storage: storage(&sc)}
+			}
+			p.Nodes = append(p.Nodes, node)
+		}
+	}
+	// Nodes outside every site (a shared database host, say) come last.
+	if len(s.Sites) > 0 {
+		for _, n := range s.Nodes {
+			if n.Site == "" {
+				p.Nodes = append(p.Nodes, Node{Name: n.Name, Address: n.Address, Roles: n.Roles,
+					Services: services(s, prof, &spec.Scope{}, n), Listens: listens[n.Address]})
+			}
+		}
+	}
+	p.Steps = steps(s)
+	return p, nil
+}
+
+func services(s *spec.Spec, prof *profile.Profile, sc *spec.Scope, n spec.Node) []Service {
+	var out []Service
+	if n.HasRole(spec.RoleGalera) {
+		out = append(out, Service{Name: "galera", Image: "mariadb:10.11"})
+	}
+	if n.HasRole(spec.RoleRedis) {
+		switch sc.Redis.Mode {
+		case "standalone", "sentinel":
+			out = append(out, Service{Name: "redis", Image: "redis:7"})
+		case "cluster":
+			for _, port := range sc.Redis.Ports {
+				out = append(out, Service{Name: fmt.Sprintf("redis-%d", port), Image: "redis:7"})
+			}
+		}
+	}
+	if n.HasRole(spec.RoleSentinel) && sc.Redis.Mode == "sentinel" {
+		out = append(out, Service{Name: "sentinel", Image: "redis:7"})
+	}
+	if n.HasRole(spec.RoleHarbor) {
+		registry := s.Harbor.ImageRegistry
+		if registry == "" {
+			registry = prof.ImageRegistry
+		}
+		for _, c := range prof.Components {
+			if c.Optional == "trivy" && !s.Harbor.WithTrivy {
+				continue
+			}
+			out = append(out, Service{Name: c.Name, Image: c.ImageRef(registry, s.Harbor.Version)})
+		}
+	}
+	if n.HasRole(spec.RoleLB) {
+		image := "nginx:1.27"
+		if s.LB.Kind == "haproxy" {
+			image = "haproxy:2.8"
+		}
+		out = append(out, Service{Name: s.LB.Kind, Image: image})
+		if len(sc.WithRole(spec.RoleLB)) >= 2 {
+			out = append(out, Service{Name: "keepalived", Image: "osixia/keepalived:2.0.20"})
+		}
+	}
+	return out
+}
+
+// database is where Harbor connects: the VIP when the load balancer proxies
+// the database, else the external host or the Galera bootstrap member.
+func database(s *spec.Spec, sc *spec.Scope) Endpoint {
+	db := &s.Database
+	vip := lbAddress(s, sc)
+	switch {
+	case s.LB.ProxyDatabase && vip != "":
+		return Endpoint{Host: vip, Port: db.Port, Via: "the load balancer (lb.proxy_database)"}
+	case db.External != nil && db.Engine != "galera":
+		host, port := splitHostPort(db.External.Host, db.Port)
+		return Endpoint{Host: host, Port: port, Via: "database.external.host"}
+	case db.Galera != nil:
+		for _, n := range s.NodesWithRole(spec.RoleGalera) {
+			if n.Name == db.Galera.BootstrapNode {
+				return Endpoint{Host: n.Address, Port: db.Port, Via: "the Galera bootstrap member (no database proxy)"}
+			}
+		}
+	}
+	return Endpoint{}
+}
+
+func redis(s *spec.Spec, sc *spec.Scope) RedisEndpoint {
+	r := &sc.Redis
+	vip := lbAddress(s, sc)
+	first := 0
+	if len(r.Ports) > 0 {
+		first = r.Ports[0]
+	}
+	switch r.Mode {
+	case "external":
+		ext := RedisEndpoint{Mode: "standalone", Via: sc.RedisPath + ".external.host"}
+		if r.External != nil {
+			ext.Addrs = strings.Split(r.External.Host, ",")
+			if len(ext.Addrs) > 1 {
+				ext.Mode, ext.MasterSet = "sentinel", r.MasterSet
+			}
+		}
+		return ext
+	case "sentinel":
+		out := RedisEndpoint{Mode: "sentinel", MasterSet: r.MasterSet, Via: "the scope's sentinels"}
+		for _, n := range sc.WithRole(spec.RoleSentinel) {
+			out.Addrs = append(out.Addrs, net.JoinHostPort(n.Address, strconv.Itoa(r.SentinelPort)))
+		}
+		return out
+	case "standalone", "cluster":
+		if s.LB.ProxyRedis && vip != "" {
+			return RedisEndpoint{Mode: r.Mode, Addrs: []string{net.JoinHostPort(vip, strconv.Itoa(first))}, Via: "the load balancer (lb.proxy_redis)"}
+		}
+		out := RedisEndpoint{Mode: r.Mode, Via: "the scope's redis nodes"}
+		for _, n := range sc.WithRole(spec.RoleRedis) {
+			out.Addrs = append(out.Addrs, net.JoinHostPort(n.Address, strconv.Itoa(first)))
+			if r.Mode == "standalone" {
+				break
+			}
+		}
+		return out
+	}
+	return RedisEndpoint{}
+}
+
+func storage(sc *spec.Scope) Storage {
+	st := &sc.Storage
+	switch {
+	case st.Driver == "swift" && st.Swift != nil:
+		return Storage{Driver: "swift", Location: st.Swift.AuthURL + " container " + st.Swift.Container}
+	case st.Driver == "s3" && st.S3 != nil:
+		return Storage{Driver: "s3", Location: st.S3.Endpoint + " bucket " + st.S3.Bucket}
+	case st.Driver == "filesystem" && st.Filesystem != nil:
+		return Storage{Driver: "filesystem", Location: st.Filesystem.Path}
+	}
+	return Storage{Driver: st.Driver}
+}
+
+// lbAddress is where a scope's load balancer listens for its clients: the
+// VIP, or the address of its only lb node.
+func lbAddress(s *spec.Spec, sc *spec.Scope) string {
+	if sc.VIP != "" {
+		return sc.VIP
+	}
+	if lbs := sc.WithRole(spec.RoleLB); len(lbs) == 1 {
+		return lbs[0].Address
+	}
+	return ""
+}
+
+func splitHostPort(hostport string, def int) (string, int) {
+	host, port, err := net.SplitHostPort(hostport)
+	if err != nil {
+		return hostport, def
+	}
+	n, err := strconv.Atoi(port)
+	if err != nil {
+		return host, def
+	}
+	return host, n
+}
+
+// steps is the order of operations of the runbook: storage user, database,
+// Redis, Harbor, then the load balancers.
+func steps(s *spec.Spec) []Step {
+	var out []Step
+	for _, n := range s.NodesWithRole(spec.RoleCephAdmin) {
+		out = append(out, Step{Node: n.Name, Action: "create the radosgw user (idempotent)"})
+	}
+	if g := s.Database.Galera; g != nil && s.Database.Engine == "galera" {
+		out = append(out, Step{Node: g.BootstrapNode, Action: "bootstrap the Galera cluster"})
+		for _, n := range s.NodesWithRole(spec.RoleGalera) {
+			if n.Name != g.BootstrapNode {
+				out = append(out, Step{Node: n.Name, Action: "join the Galera cluster"})
+			}
+		}
+		out = append(out, Step{Node: g.BootstrapNode, Action: "create Harbor's database, user and grants (idempotent)"})
+	}
+	for _, sc := range s.Scopes() {
+		redisNodes := sc.WithRole(spec.RoleRedis)
+		switch sc.Redis.Mode {
+		case "standalone", "sentinel", "cluster":
+			for _, n := range redisNodes {
+				out = append(out, Step{Node: n.Name, Action: "start Redis"})
+			}
+		}
+		if sc.Redis.Mode == "sentinel" {
+			for _, n := range sc.WithRole(spec.RoleSentinel) {
+				out = append(out, Step{Node: n.Name, Action: "start Redis Sentinel"})
+			}
+		}
+		if sc.Redis.Mode == "cluster" && len(redisNodes) > 0 {
+			out = append(out, Step{Node: redisNodes[0].Name, Action: "create the Redis Cluster (no-op when it exists)"})
+		}
+	}
+	for _, n := range s.NodesWithRole(spec.RoleHarbor) {
+		out = append(out, Step{Node: n.Name, Action: "start Harbor"})
+	}
+	for _, n := range s.NodesWithRole(spec.RoleLB) {
+		out = append(out, Step{Node: n.Name, Action: "start the load balancer"})
+	}
+	return out
+}

@@ -1,0 +1,42 @@
+package plan
+
+import (
+	"fmt"
+	"io"
+	"strings"
+)
+
+// WriteText prints the plan for a person: per node its services, ports and
+// endpoints, then the bootstrap order.
+func WriteText(w io.Writer, p *Plan) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "cluster %s (%s): Harbor %s, profile %s\n", p.Cluster, p.Hostname, p.HarborVersion, p.Profile)
+	for _, n := range p.Nodes {
+		site := ""
+		if n.Site != "" {
+			site = " site " + n.Site
+		}
+		fmt.Fprintf(&b, "\nnode %s %s%s [%s]\n", n.Name, n.Address, site, strings.Join(n.Roles, " "))
+		for _, s := range n.Services {
+			fmt.Fprintf(&b, "  service  %-14s %s\n", s.Name, s.Image)
+		}
+		for _, l := range n.Listens {
+			fmt.Fprintf(&b, "  listens  %-14d %s\n", l.Port, l.Owner)
+		}
+		if e := n.Endpoints; e != nil {
+			fmt.Fprintf(&b, "  database %s via %s\n", e.Database, e.Database.Via)
+			master := ""
+			if e.Redis.MasterSet != "" {
+				master = " master " + e.Redis.MasterSet
+			}
+			fmt.Fprintf(&b, "  redis    %s %s%s via %s\n", e.Redis.Mode, strings.Join(e.Redis.Addrs, ","), master, e.Redis.Via)
+			fmt.Fprintf(&b, "  storage  %s %s\n", e.Storage.Driver, e.Storage.Location)
+		}
+	}
+	b.WriteString("\nbootstrap order:\n")
+	for i, s := range p.Steps {
+		fmt.Fprintf(&b, "  %2d. %s: %s\n", i+1, s.Node, s.Action)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
