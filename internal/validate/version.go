@@ -13,8 +13,8 @@ func version(c *check) {
 	v := c.s.Harbor.Version
 	p := profile.ForVersion(v)
 	if p == nil {
-		c.errorf("harbor.version", "supported: "+profile.Supported(),
-			"Harbor %s is not supported by any harborgen profile", v)
+		c.errorf("harbor.version", "pick a release in one of the profiles, e.g. 2.15.2",
+			"Harbor %s is not supported; the profiles are %s", v, profile.Supported())
 		return
 	}
 	if engine := c.s.Database.Engine; engine != "" && !p.SupportsEngine(engine) {
