@@ -182,3 +182,31 @@ func TestSecretsInit(t *testing.T) {
 		t.Errorf("secrets init on a missing spec: exit %d\n%s", code, stderr)
 	}
 }
+
+// TestInit writes every example into a fresh directory; each validates, and
+// a second init refuses to overwrite.
+func TestInit(t *testing.T) {
+	for _, name := range exampleNames() {
+		for _, yaml := range []bool{false, true} {
+			dir := filepath.Join(t.TempDir(), name)
+			args := []string{"init", "--example", name, dir}
+			file := "harborgen.toml"
+			if yaml {
+				args = []string{"init", "--yaml", "--example", name, dir}
+				file = "harborgen.yaml"
+			}
+			if code, _, stderr := harborgen("", args...); code != 0 {
+				t.Fatalf("init %s: exit %d\n%s", name, code, stderr)
+			}
+			if code, stdout, _ := harborgen("", "validate", filepath.Join(dir, file)); code != 0 {
+				t.Errorf("init %s wrote an invalid spec:\n%s", name, stdout)
+			}
+			if code, _, _ := harborgen("", args...); code != 2 {
+				t.Errorf("a second init %s overwrote: exit %d", name, code)
+			}
+		}
+	}
+	if code, _, _ := harborgen("", "init", "--example", "nope", t.TempDir()); code != 2 {
+		t.Errorf("unknown example: exit %d", code)
+	}
+}
