@@ -32,6 +32,7 @@ type Node struct {
 	Services  []Service  `json:"services"`
 	Listens   []Port     `json:"listens"`
 	Endpoints *Endpoints `json:"endpoints,omitempty"` // harbor nodes only
+	Harbor    *Harbor    `json:"harbor,omitempty"`    // harbor nodes only
 }
 
 // Service is one container.
@@ -99,6 +100,7 @@ func Build(s *spec.Spec) (*Plan, error) {
 				Services: services(s, prof, &sc, n), Listens: listens[n.Address]}
 			if n.HasRole(spec.RoleHarbor) {
 				node.Endpoints = &Endpoints{Database: database(s, &sc), Redis: redis(s, &sc), Storage: storage(&sc)}
+				node.Harbor = harbor(s, node.Endpoints)
 			}
 			p.Nodes = append(p.Nodes, node)
 		}

@@ -32,6 +32,11 @@ func WriteText(w io.Writer, p *Plan) error {
 			fmt.Fprintf(&b, "  redis    %s %s%s via %s\n", e.Redis.Mode, strings.Join(e.Redis.Addrs, ","), master, e.Redis.Via)
 			fmt.Fprintf(&b, "  storage  %s %s\n", e.Storage.Driver, e.Storage.Location)
 		}
+		if h := n.Harbor; h != nil {
+			fmt.Fprintf(&b, "  harbor   %s, quota_update_provider %s, job loggers %s\n", h.ExtEndpoint, h.QuotaUpdateProvider, strings.Join(h.JobLoggers, ","))
+			fmt.Fprintf(&b, "  pool     %s\n", h.Database.PoolNote)
+			fmt.Fprintf(&b, "  urls     core %s registry %s\n", h.Redis.Core.String(""), h.Redis.Registry.String(""))
+		}
 	}
 	b.WriteString("\nbootstrap order:\n")
 	for i, s := range p.Steps {

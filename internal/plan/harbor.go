@@ -1,0 +1,119 @@
+package plan
+
+import (
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/harborgen/harborgen/internal/spec"
+)
+
+// Harbor is what a harbor node's components are configured with, secret-free:
+// secrets are joined in only by the templates of files under secrets/.
+// The facts behind each value are in docs/harbor-2.15-prepare.md.
+type Harbor struct {
+	ExtEndpoint         string      `json:"ext_endpoint"` // the public URL; its scheme sets the token realm
+	DataDir             string      `json:"data_dir"`
+	LogDir              string      `json:"log_dir"`
+	HTTPPort            int         `json:"http_port"`
+	HTTPSPort           int         `json:"https_port,omitempty"` // tls.mode node only
+	MaxJobWorkers       int         `json:"max_job_workers"`
+	JobLoggers          []string    `json:"job_loggers"`
+	QuotaUpdateProvider string      `json:"quota_update_provider"`
+	WithTrivy           bool        `json:"with_trivy"`
+	Database            HarborDB    `json:"database"`
+	Redis               HarborRedis `json:"redis"`
+}
+
+// HarborDB is core's database connection and pool.
+type HarborDB struct {
+	Host         string `json:"host"`
+	Port         int    `json:"port"`
+	Name         string `json:"name"`
+	User         string `json:"user"`
+	SSLMode      string `json:"ssl_mode,omitempty"`
+	MaxOpenConns int    `json:"max_open_conns"`
+	MaxIdleConns int    `json:"max_idle_conns"`
+	// PoolNote is the arithmetic the spec was validated against, for the
+	// rendered env file's comment.
+	PoolNote string `json:"pool_note"`
+}
+
+// HarborRedis holds the Redis URL of each component (Harbor's fixed
+// databases: core 0, registry 1, jobservice 2, trivy 5).
+type HarborRedis struct {
+	Core       RedisURL `json:"core"`
+	Registry   RedisURL `json:"registry"`
+	Jobservice RedisURL `json:"jobservice"`
+	Trivy      RedisURL `json:"trivy"`
+}
+
+// RedisURL is a Redis URL without its password.
+type RedisURL struct {
+	Scheme    string `json:"scheme"` // redis | redis+sentinel
+	Hosts     string `json:"hosts"`  // host:port, or a comma list of Sentinels
+	MasterSet string `json:"master_set,omitempty"`
+	DB        int    `json:"db"`
+}
+
+// String writes the URL the way Harbor reads it: the password URL-escaped
+// (Harbor #18538), db 0 left out, idle_timeout_seconds always present.
+func (u RedisURL) String(password string) string {
+	var b strings.Builder
+	b.WriteString(u.Scheme)
+	b.WriteString("://")
+	if password != "" {
+		b.WriteString(url.UserPassword("", password).String())
+		b.WriteString("@")
+	}
+	b.WriteString(u.Hosts)
+	if u.MasterSet != "" {
+		b.WriteString("/" + url.PathEscape(u.MasterSet))
+	}
+	if u.DB != 0 {
+		b.WriteString("/" + strconv.Itoa(u.DB))
+	}
+	b.WriteString("?idle_timeout_seconds=30")
+	return b.String()
+}
+
+func harbor(s *spec.Spec, e *Endpoints) *Harbor {
+	scheme := "https"
+	if s.TLS.Mode == "none" {
+		scheme = "http"
+	}
+	h := &Harbor{
+		ExtEndpoint:         scheme + "://" + s.Cluster.Hostname,
+		DataDir:             s.Harbor.DataDir,
+		LogDir:              s.Harbor.LogDir,
+		HTTPPort:            s.Harbor.HTTPPort,
+		MaxJobWorkers:       s.Harbor.MaxJobWorkers,
+		JobLoggers:          s.Harbor.JobLoggers,
+		QuotaUpdateProvider: s.Harbor.QuotaUpdateProvider,
+		WithTrivy:           s.Harbor.WithTrivy,
+	}
+	if h.QuotaUpdateProvider == "" {
+		h.QuotaUpdateProvider = "db" // Harbor's own default, written explicitly
+	}
+	if s.TLS.Mode == "node" {
+		h.HTTPSPort = s.Harbor.HTTPSPort
+	}
+	db := &s.Database
+	harbors := len(s.NodesWithRole(spec.RoleHarbor))
+	h.Database = HarborDB{
+		Host: e.Database.Host, Port: e.Database.Port, Name: db.Name, User: db.User,
+		MaxOpenConns: db.MaxOpenConns, MaxIdleConns: db.MaxIdleConns,
+		PoolNote: "max_open_conns " + strconv.Itoa(db.MaxOpenConns) + " x " + strconv.Itoa(harbors) +
+			" harbor nodes = " + strconv.Itoa(db.MaxOpenConns*harbors) + " of max_connections " + strconv.Itoa(db.MaxConnections),
+	}
+	if db.External != nil && db.Engine == "postgres" {
+		h.Database.SSLMode = db.External.SSLMode
+	}
+	base := RedisURL{Scheme: "redis", Hosts: strings.Join(e.Redis.Addrs, ",")}
+	if e.Redis.Mode == "sentinel" {
+		base.Scheme, base.MasterSet = "redis+sentinel", e.Redis.MasterSet
+	}
+	h.Redis = HarborRedis{Core: base, Registry: base, Jobservice: base, Trivy: base}
+	h.Redis.Registry.DB, h.Redis.Jobservice.DB, h.Redis.Trivy.DB = 1, 2, 5
+	return h
+}
