@@ -4,6 +4,7 @@
 package plan
 
 import (
+	"crypto/sha256"
 	"fmt"
 	"net"
 	"strconv"
@@ -19,6 +20,9 @@ type Plan struct {
 	Hostname      string `json:"hostname"`
 	HarborVersion string `json:"harbor_version"`
 	Profile       string `json:"profile"`
+	// ScannerPrefix names Harbor's scanner robot accounts; every core must
+	// agree on it, so it is derived from the cluster name, not drawn at random.
+	ScannerPrefix string `json:"scanner_prefix"`
 	Nodes         []Node `json:"nodes"`
 	Steps         []Step `json:"steps"`
 }
@@ -71,10 +75,15 @@ type RedisEndpoint struct {
 	Via       string   `json:"via"`
 }
 
-// Storage is the registry's storage for a node's scope.
+// Storage is the registry's storage for a node's scope, secret-free.
 type Storage struct {
-	Driver   string `json:"driver"`
-	Location string `json:"location"`
+	Driver    string `json:"driver"`
+	Location  string `json:"location"`             // for people: URL and bucket, or path
+	URL       string `json:"url,omitempty"`        // swift auth URL or S3 endpoint
+	Bucket    string `json:"bucket,omitempty"`     // S3 bucket or Swift container
+	Region    string `json:"region,omitempty"`     //
+	SwiftUser string `json:"swift_user,omitempty"` // <uid>:swift
+	Path      string `json:"path,omitempty"`       // filesystem: the shared mount on the host
 }
 
 // Step is one runbook step, in order.
@@ -89,7 +98,8 @@ func Build(s *spec.Spec) (*Plan, error) {
 	if prof == nil {
 		return nil, fmt.Errorf("plan: Harbor %s has no profile (validate first)", s.Harbor.Version)
 	}
-	p := &Plan{Cluster: s.Cluster.Name, Hostname: s.Cluster.Hostname, HarborVersion: s.Harbor.Version, Profile: prof.Name}
+	p := &Plan{Cluster: s.Cluster.Name, Hostname: s.Cluster.Hostname, HarborVersion: s.Harbor.Version, Profile: prof.Name,
+		ScannerPrefix: fmt.Sprintf("%x", sha256.Sum256([]byte("harborgen scanner "+s.Cluster.Name)))[:8]}
 	listens := map[string][]Port{}
 	for _, l := range Listeners(s) {
 		listens[l.Addr] = append(listens[l.Addr], Port{Port: l.Port, Owner: l.Owner})
@@ -225,11 +235,14 @@ func storage(sc *spec.Scope) Storage {
 	st := &sc.Storage
 	switch {
 	case st.Driver == "swift" && st.Swift != nil:
-		return Storage{Driver: "swift", Location: st.Swift.AuthURL + " container " + st.Swift.Container}
+		sw := st.Swift
+		return Storage{Driver: "swift", Location: sw.AuthURL + " container " + sw.Container,
+			URL: sw.AuthURL, Bucket: sw.Container, Region: sw.Region, SwiftUser: sw.UID + ":swift"}
 	case st.Driver == "s3" && st.S3 != nil:
-		return Storage{Driver: "s3", Location: st.S3.Endpoint + " bucket " + st.S3.Bucket}
+		s3 := st.S3
+		return Storage{Driver: "s3", Location: s3.Endpoint + " bucket " + s3.Bucket, URL: s3.Endpoint, Bucket: s3.Bucket, Region: s3.Region}
 	case st.Driver == "filesystem" && st.Filesystem != nil:
-		return Storage{Driver: "filesystem", Location: st.Filesystem.Path}
+		return Storage{Driver: "filesystem", Location: st.Filesystem.Path, Path: st.Filesystem.Path}
 	}
 	return Storage{Driver: st.Driver}
 }

@@ -25,8 +25,19 @@ type Profile struct {
 	DatabaseEngines []string    `toml:"database_engines"`
 	ImageRegistry   string      `toml:"image_registry"`
 	Components      []Component `toml:"component"`
+	Files           []File      `toml:"file"`
+
+	// Dir is the profile's directory under templates/, where its templates are.
+	Dir string `toml:"-"`
 
 	constraint *semver.Constraints
+}
+
+// File is one rendered file of a harbor node.
+type File struct {
+	Template string `toml:"template"` // relative to the profile's directory
+	Path     string `toml:"path"`     // relative to nodes/<node>/
+	When     string `toml:"when"`     // "trivy": only with harbor.with_trivy
 }
 
 // Component is one Harbor container of a harbor node.
@@ -88,7 +99,7 @@ func load(fsys fs.FS) ([]*Profile, error) {
 		if err != nil {
 			return nil, fmt.Errorf("read profile: %w", err)
 		}
-		p := &Profile{}
+		p := &Profile{Dir: path.Join("harbor", d.Name())}
 		if _, err := toml.Decode(string(data), p); err != nil {
 			return nil, fmt.Errorf("%s: %w", file, err)
 		}

@@ -2,6 +2,7 @@ package secrets
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
@@ -14,8 +15,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/BurntSushi/toml"
+	"golang.org/x/crypto/bcrypt"
 
 	"github.com/harborgen/harborgen/internal/spec"
 )
@@ -97,7 +102,12 @@ func Init(path string, s *spec.Spec, r io.Reader) (*InitResult, error) {
 		return nil, err // present but not valid TOML: never overwrite it
 	}
 	var added bytes.Buffer
-	for _, need := range Required(s) {
+	needs := Required(s)
+	// The hash of registry_password comes after the password itself.
+	slices.SortStableFunc(needs, func(a, b Need) int {
+		return cmp.Compare(boolInt(a.Name == RegistryHtpasswd.Name), boolInt(b.Name == RegistryHtpasswd.Name))
+	})
+	for _, need := range needs {
 		if _, ok := f.Values[need.Name]; ok {
 			res.Present = append(res.Present, need.Name)
 			continue
@@ -106,7 +116,13 @@ func Init(path string, s *spec.Spec, r io.Reader) (*InitResult, error) {
 			res.Supply = append(res.Supply, need)
 			continue
 		}
-		v, err := Generate(need.Def, r)
+		var v string
+		var err error
+		if need.Name == RegistryHtpasswd.Name {
+			v, err = htpasswd(f, &added)
+		} else {
+			v, err = Generate(need.Def, r)
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -181,4 +197,36 @@ func tracked(path string) bool {
 	err := exec.Command("git", "-C", dir, "check-ignore", "-q", filepath.Base(path)).Run()
 	var exit *exec.ExitError
 	return errors.As(err, &exit) && exit.ExitCode() == 1
+}
+
+// registryBcryptCost is Harbor's (htpasswd -B): the registry checks the hash
+// on every request from core and jobservice.
+const registryBcryptCost = 5
+
+// htpasswd hashes registry_password, whether it was in the file or was just
+// generated into added.
+func htpasswd(f *File, added *bytes.Buffer) (string, error) {
+	pw, ok := f.Values[RegistryPassword.Name]
+	if !ok {
+		var fresh map[string]any
+		if _, err := toml.Decode(added.String(), &fresh); err != nil {
+			return "", fmt.Errorf("read generated secrets: %w", err)
+		}
+		pw, _ = fresh[RegistryPassword.Name].(string)
+	}
+	if pw == "" {
+		return "", fmt.Errorf("registry_htpasswd needs registry_password")
+	}
+	hash, err := bcrypt.GenerateFromPassword([]byte(pw), registryBcryptCost)
+	if err != nil {
+		return "", fmt.Errorf("hash registry_password: %w", err)
+	}
+	return string(hash), nil
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

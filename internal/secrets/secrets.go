@@ -15,6 +15,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/BurntSushi/toml"
+	"golang.org/x/crypto/bcrypt"
 
 	"github.com/harborgen/harborgen/internal/spec"
 )
@@ -42,6 +43,13 @@ func maxLen(n int) func(string) error {
 		}
 		return nil
 	}
+}
+
+func bcryptHash(v string) error {
+	if _, err := bcrypt.Cost([]byte(v)); err != nil {
+		return errors.New("must be a bcrypt hash ($2y$...); delete it and run `harborgen secrets init`")
+	}
+	return nil
 }
 
 func rsaKey(v string) error {
@@ -79,6 +87,10 @@ var (
 	S3SecretKey        = Def{Name: "s3_secret_key", Generated: true}
 	KeepalivedAuthPass = Def{Name: "keepalived_auth_pass", Generated: true, Check: maxLen(8)}
 	TokenPrivateKey    = Def{Name: "token_private_key", Generated: true, Check: rsaKey}
+	// RegistryHtpasswd is the bcrypt hash of registry_password for the
+	// registry's htpasswd file, made once by secrets init: bcrypt salts at
+	// random, and render must be deterministic.
+	RegistryHtpasswd   = Def{Name: "registry_htpasswd", Generated: true, Check: bcryptHash}
 	LDAPSearchPassword = Def{Name: "ldap_search_password"}
 )
 
@@ -97,7 +109,7 @@ func Required(s *spec.Spec) []Need {
 		}
 	}
 	for _, d := range []Def{AdminPassword, CoreSecret, JobserviceSecret, CSRFKey, SecretKey,
-		RegistryHTTPSecret, RegistryPassword, TokenPrivateKey} {
+		RegistryHTTPSecret, RegistryPassword, RegistryHtpasswd, TokenPrivateKey} {
 		add(d, "every Harbor node shares it")
 	}
 	switch s.Database.Engine {
@@ -212,4 +224,9 @@ func CheckValue(d Def, v string) error {
 		return d.Check(v)
 	}
 	return nil
+}
+
+// HtpasswdMatches reports whether hash is the bcrypt hash of password.
+func HtpasswdMatches(hash, password string) bool {
+	return bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) == nil
 }

@@ -34,6 +34,13 @@ func checkSecrets(c *check, f *secrets.File, env func(string) (string, bool)) {
 			c.d.Errorf(at(n.Name), path, "fix it in "+src+", or delete it and run `harborgen secrets init`", "secret %s %v", n.Name, err)
 		}
 	}
+	hash, _, okHash := f.Lookup(secrets.RegistryHtpasswd.Name, env)
+	pw, _, okPw := f.Lookup(secrets.RegistryPassword.Name, env)
+	if okHash && okPw && secrets.CheckValue(secrets.RegistryHtpasswd, hash) == nil && !secrets.HtpasswdMatches(hash, pw) {
+		c.d.Errorf(at(secrets.RegistryHtpasswd.Name), "secrets."+secrets.RegistryHtpasswd.Name,
+			"delete registry_htpasswd and run `harborgen secrets init` to hash the current password",
+			"registry_htpasswd is not the hash of registry_password: core could not log in to the registry")
+	}
 	var unknown []string
 	for name := range f.Values {
 		if !slices.ContainsFunc(needs, func(n secrets.Need) bool { return n.Name == name }) {
