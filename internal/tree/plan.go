@@ -1,0 +1,109 @@
+package tree
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// Report says what Write did, path by path. Every list is sorted; MANIFEST counts as a file.
+type Report struct {
+	Added     []string // not on disk before
+	Changed   []string // content differed, or the mode (see sameMode)
+	Unchanged []string // rewritten identical
+	Removed   []string // harborgen's files of the previous tree that the new tree lacks, secrets included
+	Foreign   []string // files harborgen did not write (absent from the previous MANIFEST, outside secrets/), kept
+}
+
+// plan is what Write would do to an output directory; Diff prints it.
+type plan struct {
+	disk   *onDisk
+	files  []File          // the new tree with MANIFEST, sorted by path
+	byPath map[string]File // the same files
+	report Report
+}
+
+// makePlan compares t with root. A previous file belongs to harborgen when the previous MANIFEST
+// lists it, when it lies under a secrets/ directory, or when it is MANIFEST; anything else is
+// the operator's and is kept, and a new file that would replace or displace it is an error.
+func makePlan(root string, t *Tree) (*plan, error) {
+	disk, err := scan(root)
+	if err != nil {
+		return nil, err
+	}
+	listed, err := disk.manifest()
+	if err != nil {
+		return nil, err
+	}
+	p := &plan{disk: disk, files: t.withManifest(), byPath: map[string]File{}}
+	for _, f := range p.files {
+		p.byPath[f.Path] = f
+	}
+	var conflicts []string
+	for _, rel := range disk.paths() {
+		f, inTree := p.byPath[rel]
+		switch {
+		case rel == ManifestName || underSecrets(rel) || listed[rel]:
+			if !inTree {
+				p.report.Removed = append(p.report.Removed, rel)
+			}
+		case inTree:
+			// An unlisted file that already holds exactly what we would write is ours in all
+			// but name (a lost MANIFEST); anything else we would overwrite.
+			if same, err := disk.same(f); err != nil {
+				return nil, err
+			} else if !same {
+				conflicts = append(conflicts, rel)
+			}
+		case t.isDir(rel) || p.hasFileAncestor(rel):
+			conflicts = append(conflicts, rel)
+		default:
+			p.report.Foreign = append(p.report.Foreign, rel)
+		}
+	}
+	if len(conflicts) > 0 {
+		return nil, fmt.Errorf("refusing to replace files that the previous %s does not list, so harborgen did not write them: %s "+
+			"(move them out of %s, or restore the %s that lists them)", ManifestName, strings.Join(conflicts, ", "), root, ManifestName)
+	}
+	if err := p.classify(); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// classify sorts every new file into Added, Changed or Unchanged.
+func (p *plan) classify() error {
+	for _, f := range p.files {
+		_, onDisk := p.disk.entries[f.Path]
+		same, err := p.disk.same(f)
+		switch {
+		case err != nil:
+			return err
+		case !onDisk:
+			p.report.Added = append(p.report.Added, f.Path)
+		case same:
+			p.report.Unchanged = append(p.report.Unchanged, f.Path)
+		default:
+			p.report.Changed = append(p.report.Changed, f.Path)
+		}
+	}
+	return nil
+}
+
+// changed returns every path Write would create, rewrite differently or remove, sorted.
+func (p *plan) changed() []string {
+	paths := slices.Concat(p.report.Added, p.report.Changed, p.report.Removed)
+	slices.SortFunc(paths, strings.Compare)
+	return paths
+}
+
+func (p *plan) hasFileAncestor(rel string) bool {
+	return slices.ContainsFunc(ancestors(rel), func(dir string) bool {
+		_, isFile := p.byPath[dir]
+		return isFile
+	})
+}
+
+func (t *Tree) isDir(p string) bool {
+	return t != nil && t.dirs[p]
+}

@@ -1,0 +1,253 @@
+package tree
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+)
+
+// failpoint, when a test sets it, is called at each named step of Write ("write <path>",
+// "copy <path>", "swap", "between renames", "remove previous") and makes Write fail there with
+// its error.
+var failpoint func(step string) error
+
+func failAt(step string) error {
+	if failpoint == nil {
+		return nil
+	}
+	return failpoint(step)
+}
+
+// Write replaces dir with t plus its MANIFEST, atomically: the new tree is built and fsynced in a
+// sibling directory, .<base>.harborgen-new-*, then exchanged with dir in one rename (see swap), and
+// the previous tree is removed. Until the exchange dir is untouched, whatever fails and even if
+// the process is killed; the next Write removes what a killed one left behind. An error after the
+// exchange says that the new tree is in place.
+//
+// Files the previous MANIFEST does not list and that lie outside secrets/ directories were put
+// there by someone else: they are copied into the new tree, never deleted, and reported as
+// Foreign (empty directories are not kept: git does not track them). Files and modes are set
+// explicitly, so neither the umask nor GOMAXPROCS nor map order changes the result.
+func Write(dir string, t *Tree) (Report, error) {
+	root, err := outputDir(dir)
+	if err != nil {
+		return Report{}, err
+	}
+	parent := filepath.Dir(root)
+	if parent == root {
+		return Report{}, fmt.Errorf("write %s: cannot replace a filesystem root", dir)
+	}
+	if err := os.MkdirAll(parent, modeDir); err != nil {
+		return Report{}, fmt.Errorf("write %s: %w", dir, err)
+	}
+	unlock, err := lockDir(parent)
+	if err != nil {
+		return Report{}, fmt.Errorf("write %s: %w", dir, err)
+	}
+	defer unlock()
+	if err := cleanLeftovers(root); err != nil {
+		return Report{}, fmt.Errorf("write %s: %w", dir, err)
+	}
+	p, err := makePlan(root, t)
+	if err != nil {
+		return Report{}, fmt.Errorf("write %s: %w", dir, err)
+	}
+	if err := p.replace(root); err != nil {
+		return Report{}, fmt.Errorf("write %s: %w", dir, err)
+	}
+	return p.report, nil
+}
+
+// replace builds the planned tree beside root and swaps it in. Any error before the swap removes
+// the new tree and leaves root as it was.
+func (p *plan) replace(root string) error {
+	tmp, err := os.MkdirTemp(filepath.Dir(root), leftoverPrefix(root, leftoverNew))
+	if err != nil {
+		return err
+	}
+	if err := os.Chmod(tmp, 0o700); err != nil { // whatever the umask took away
+		return errors.Join(err, removeTree(tmp))
+	}
+	if err := p.build(tmp); err != nil {
+		return errors.Join(err, removeTree(tmp))
+	}
+	if err := failAt("swap"); err != nil {
+		return errors.Join(err, removeTree(tmp))
+	}
+	old, err := swap(tmp, root, p.disk.exists)
+	if err != nil {
+		return errors.Join(err, removeTree(tmp))
+	}
+	if err := syncDir(filepath.Dir(root)); err != nil {
+		return fmt.Errorf("new tree in place, but: %w", err)
+	}
+	if old == "" {
+		return nil
+	}
+	err = failAt("remove previous")
+	if err == nil {
+		err = removeTree(old)
+	}
+	if err != nil {
+		return fmt.Errorf("new tree in place, but the previous one is left at %s (the next write removes it): %w", old, err)
+	}
+	return nil
+}
+
+// build writes the new tree, then the foreign files, into tmp, and fsyncs every file and
+// directory. Directories are created private and get their final mode last, so that a foreign
+// read-only directory can still be filled.
+func (p *plan) build(tmp string) error {
+	dirModes := map[string]fs.FileMode{}
+	for _, f := range p.files {
+		if err := failAt("write " + f.Path); err != nil {
+			return err
+		}
+		if err := makeDirs(tmp, f.Path, dirModes, dirMode); err != nil {
+			return err
+		}
+		if err := writeFile(filepath.Join(tmp, filepath.FromSlash(f.Path)), f.Data, f.Mode); err != nil {
+			return err
+		}
+	}
+	for _, rel := range p.report.Foreign {
+		if err := failAt("copy " + rel); err != nil {
+			return err
+		}
+		previousMode := func(dir string) fs.FileMode { return keptBits(p.disk.dirs[dir]) }
+		if err := makeDirs(tmp, rel, dirModes, previousMode); err != nil {
+			return err
+		}
+		if err := copyEntry(p.disk.path(rel), filepath.Join(tmp, filepath.FromSlash(rel))); err != nil {
+			return err
+		}
+	}
+	return finishDirs(tmp, dirModes)
+}
+
+// makeDirs creates the missing directories of rel under tmp and records the mode each will get.
+func makeDirs(tmp, rel string, modes map[string]fs.FileMode, modeOf func(string) fs.FileMode) error {
+	for _, dir := range ancestors(rel) {
+		if _, made := modes[dir]; made {
+			continue
+		}
+		abs := filepath.Join(tmp, filepath.FromSlash(dir))
+		if err := os.Mkdir(abs, 0o700); err != nil {
+			return err
+		}
+		if err := os.Chmod(abs, 0o700); err != nil { // whatever the umask took away
+			return err
+		}
+		modes[dir] = modeOf(dir)
+	}
+	return nil
+}
+
+// finishDirs gives every directory its mode and fsyncs it, deepest first, then the root.
+func finishDirs(tmp string, modes map[string]fs.FileMode) error {
+	dirs := make([]string, 0, len(modes)+1)
+	for dir := range modes {
+		dirs = append(dirs, dir)
+	}
+	slices.SortFunc(dirs, func(a, b string) int { return strings.Compare(b, a) })
+	for _, dir := range dirs {
+		abs := filepath.Join(tmp, filepath.FromSlash(dir))
+		if err := os.Chmod(abs, modes[dir]); err != nil {
+			return err
+		}
+		if err := syncDir(abs); err != nil {
+			return err
+		}
+	}
+	if err := os.Chmod(tmp, modeDir); err != nil {
+		return err
+	}
+	return syncDir(tmp)
+}
+
+// writeFile creates name with data and exactly mode, whatever the umask, and fsyncs it.
+func writeFile(name string, data []byte, mode fs.FileMode) error {
+	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Chmod(mode)
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	return errors.Join(err, f.Close())
+}
+
+// copyEntry copies a foreign regular file (content, mode, modification time) or symlink.
+func copyEntry(src, dst string) error {
+	info, err := os.Lstat(src)
+	if err != nil {
+		return err
+	}
+	switch {
+	case info.Mode()&fs.ModeSymlink != 0:
+		target, err := os.Readlink(src)
+		if err != nil {
+			return err
+		}
+		return os.Symlink(target, dst)
+	case !info.Mode().IsRegular():
+		return fmt.Errorf("cannot keep %s: not a regular file or symlink (move it out of the output directory)", src)
+	}
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	_, err = io.Copy(out, in)
+	if err == nil {
+		err = out.Chmod(keptBits(info.Mode()))
+	}
+	if err == nil {
+		err = out.Sync()
+	}
+	if err = errors.Join(err, out.Close()); err != nil {
+		return err
+	}
+	return os.Chtimes(dst, info.ModTime(), info.ModTime())
+}
+
+// keptBits are the mode bits a copy of a foreign entry keeps.
+func keptBits(m fs.FileMode) fs.FileMode {
+	return m & (fs.ModePerm | fs.ModeSetuid | fs.ModeSetgid | fs.ModeSticky)
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	return errors.Join(d.Sync(), d.Close())
+}
+
+// removeTree removes dir and everything below it, first making directories writable if a
+// read-only one (kept from an operator's files) stands in the way.
+func removeTree(dir string) error {
+	if os.RemoveAll(dir) == nil {
+		return nil
+	}
+	_ = filepath.WalkDir(dir, func(p string, e fs.DirEntry, err error) error {
+		if err == nil && e.IsDir() {
+			_ = os.Chmod(p, 0o700)
+		}
+		return nil
+	})
+	return os.RemoveAll(dir)
+}
