@@ -21,9 +21,12 @@ lint:
 	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
 
-# Validate an example (render comes with the next issue).
+# Render examples/ha-modern into ./out, with throwaway secrets in
+# demo.secrets.toml (ignored by git; the external database's password is the
+# operator's, so the demo supplies one).
 demo: build
-	$(BIN) validate examples/ha-modern/harborgen.toml
+	$(BIN) secrets init --secrets demo.secrets.toml examples/ha-modern/harborgen.toml
+	HARBORGEN_SECRET_DB_PASSWORD=demo $(BIN) render --secrets demo.secrets.toml --out out examples/ha-modern/harborgen.toml
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...

@@ -107,10 +107,3 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, lookup func(s
 		return exitUsage
 	}
 }
-
-// notBuilt is the action of a verb whose issue has not landed yet.
-func notBuilt(verb string) cli.ActionFunc {
-	return func(*cli.Context) error {
-		return usageErrorf("%s is not built yet", verb)
-	}
-}

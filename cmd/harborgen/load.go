@@ -81,8 +81,13 @@ func secretsFile(c *cli.Context, specPath string) (*secrets.File, *diag.List, er
 	return nil, &d, nil
 }
 
-// check loads, validates and returns the spec with every diagnostic.
-func check(c *cli.Context, e *env) (*spec.Spec, *diag.List, error) {
+// check loads, validates and returns the spec with every diagnostic,
+// checking the secrets file too.
+func check(c *cli.Context, e *env) (*spec.Spec, *diag.List, error) { return checkSpec(c, e, true) }
+
+// checkSpec is check with the secrets checks optional: render --check runs
+// in CI, where there are no secrets.
+func checkSpec(c *cli.Context, e *env, withSecrets bool) (*spec.Spec, *diag.List, error) {
 	s, diags, err := loadSpec(c, e)
 	if err != nil {
 		return nil, nil, err
@@ -90,9 +95,12 @@ func check(c *cli.Context, e *env) (*spec.Spec, *diag.List, error) {
 	if s == nil {
 		return nil, diags, nil
 	}
-	sf, sdiags, err := secretsFile(c, c.Args().First())
-	if err != nil {
-		return nil, nil, err
+	var sf *secrets.File
+	var sdiags *diag.List
+	if withSecrets {
+		if sf, sdiags, err = secretsFile(c, c.Args().First()); err != nil {
+			return nil, nil, err
+		}
 	}
 	if sdiags != nil {
 		diags.Append(sdiags)

@@ -1,18 +1,147 @@
 package main
 
-import "github.com/urfave/cli/v2"
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
 
-func renderCommand(*env) *cli.Command {
+	"github.com/urfave/cli/v2"
+
+	"github.com/harborgen/harborgen/internal/diag"
+	"github.com/harborgen/harborgen/internal/plan"
+	"github.com/harborgen/harborgen/internal/render"
+	"github.com/harborgen/harborgen/internal/secrets"
+	"github.com/harborgen/harborgen/internal/spec"
+	"github.com/harborgen/harborgen/internal/tree"
+	"github.com/harborgen/harborgen/internal/verify"
+)
+
+func renderCommand(e *env) *cli.Command {
 	return &cli.Command{
 		Name:      "render",
-		Usage:     "render every node's files into the output tree (not built yet)",
+		Usage:     "render every node's files into the output tree, atomically",
 		ArgsUsage: "SPEC",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "out", Usage: "output directory (default: out beside the spec)"},
-			&cli.BoolFlag{Name: "check", Usage: "exit 1 if the tree on disk differs from what render would write"},
+			&cli.BoolFlag{Name: "check", Usage: "exit 1 if the tree on disk differs from what render would write (needs no secrets)"},
 			&cli.BoolFlag{Name: "diff", Usage: "print what render would change, write nothing"},
 			strictFlag, secretsFlag, formatInFlag,
 		},
-		Action: notBuilt("render"),
+		Action: func(c *cli.Context) error { return renderAction(c, e) },
 	}
+}
+
+func renderAction(c *cli.Context, e *env) error {
+	checkOnly := c.Bool("check")
+	s, diags, err := checkSpec(c, e, !checkOnly)
+	if err != nil {
+		return err
+	}
+	if s == nil || diags.HasErrors(c.Bool("strict")) {
+		_ = diag.WriteText(e.stderr, diags.Items())
+		return &exitError{code: exitInvalid, err: fmt.Errorf("%s is invalid: nothing rendered", c.Args().First())}
+	}
+	_ = diag.WriteText(e.stderr, diags.Items()) // warnings
+	specPath := c.Args().First()
+	out := c.String("out")
+	if out == "" {
+		if specPath == "-" {
+			return usageErrorf("with a spec on stdin, name the output directory with --out")
+		}
+		out = filepath.Join(filepath.Dir(specPath), "out")
+	}
+	var values map[string]string
+	if !checkOnly {
+		if values, err = secretValues(c, s, e); err != nil {
+			return err
+		}
+	}
+	p, err := plan.Build(s)
+	if err != nil {
+		return &exitError{code: exitUsage, err: err}
+	}
+	t, err := render.Tree(p, filepath.Base(specPath), values)
+	if err != nil {
+		return &exitError{code: exitUsage, err: err}
+	}
+	if err := verify.Compose(t); err != nil {
+		return &exitError{code: exitUsage, err: err}
+	}
+	switch {
+	case checkOnly:
+		drift, err := tree.Check(out, t)
+		if err != nil {
+			return &exitError{code: exitUsage, err: err}
+		}
+		if !drift.Empty() {
+			for _, group := range []struct {
+				what  string
+				paths []string
+			}{{"changed", drift.Changed}, {"missing", drift.Missing}, {"stale", drift.Unexpected}} {
+				for _, p := range group.paths {
+					fmt.Fprintf(e.stdout, "%s: %s\n", group.what, filepath.Join(out, p))
+				}
+			}
+			return &exitError{code: exitInvalid, err: fmt.Errorf("%s is not what render would write: run harborgen render %s", out, specPath)}
+		}
+		fmt.Fprintf(e.stderr, "%s is up to date\n", out)
+		return nil
+	case c.Bool("diff"):
+		d, err := tree.Diff(out, t)
+		if err != nil {
+			return &exitError{code: exitUsage, err: err}
+		}
+		_, err = e.stdout.Write(d)
+		return err
+	}
+	rep, err := tree.Write(out, t)
+	if err != nil {
+		return &exitError{code: exitUsage, err: err}
+	}
+	fmt.Fprintf(e.stderr, "rendered %s: %d added, %d changed, %d unchanged, %d removed\n",
+		out, len(rep.Added), len(rep.Changed), len(rep.Unchanged), len(rep.Removed))
+	if len(rep.Foreign) > 0 {
+		fmt.Fprintf(e.stderr, "kept files harborgen did not write: %s\n", strings.Join(rep.Foreign, ", "))
+	}
+	return nil
+}
+
+// secretValues gathers every secret the spec needs from the secrets file
+// and HARBORGEN_SECRET_<NAME>; validate has already checked them.
+func secretValues(c *cli.Context, s *spec.Spec, e *env) (map[string]string, error) {
+	f, _, err := secretsFile(c, c.Args().First())
+	if err != nil {
+		return nil, err
+	}
+	if f == nil {
+		f = &secrets.File{Values: map[string]string{}}
+		if len(secrets.Required(s)) > 0 && !anyEnv(s, e) {
+			return nil, &exitError{code: exitUsage, err: errors.New("no secrets file: run harborgen secrets init " + c.Args().First())}
+		}
+	}
+	values := map[string]string{}
+	for _, n := range secrets.Required(s) {
+		v, _, ok := f.Lookup(n.Name, e.lookup)
+		if !ok {
+			return nil, &exitError{code: exitInvalid, err: fmt.Errorf("secret %s is missing: add it to the secrets file or set %s", n.Name, secrets.EnvVar(n.Name))}
+		}
+		values[n.Name] = v
+	}
+	// Optional secrets (an external Redis without a password) render empty.
+	for _, name := range []string{secrets.RedisPassword.Name} {
+		if _, ok := values[name]; !ok {
+			values[name] = ""
+		}
+	}
+	return values, nil
+}
+
+func anyEnv(s *spec.Spec, e *env) bool {
+	for _, n := range secrets.Required(s) {
+		if _, ok := e.lookup(secrets.EnvVar(n.Name)); ok {
+			return true
+		}
+	}
+	return false
 }

@@ -86,11 +86,7 @@ func (e *Engine) Render(name string, data any) ([]byte, error) {
 	if err := t.Execute(&b, data); err != nil {
 		return nil, fmt.Errorf("render %s: %w", name, err)
 	}
-	out := b.Bytes()
-	if !bytes.HasSuffix(out, []byte("\n")) && len(out) > 0 {
-		out = append(out, '\n')
-	}
-	return out, nil
+	return b.Bytes(), nil
 }
 
 // Header is the first-line comment of a generated file in a format that has

@@ -35,7 +35,7 @@ func TestEngine(t *testing.T) {
 		t.Fatal(err)
 	}
 	out, err := e.Render("a/ok.tmpl", map[string]string{"Name": "harbor"})
-	if err != nil || string(out) != "HARBOR\n" {
+	if err != nil || string(out) != "HARBOR" {
 		t.Errorf("Render = %q, %v", out, err)
 	}
 	_, err = e.Render("a/missing.tmpl", map[string]string{"Name": "x"})

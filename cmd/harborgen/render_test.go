@@ -1,0 +1,68 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// harborgenEnv runs the CLI with the given environment variables.
+func harborgenEnv(vars map[string]string, args ...string) (code int, stdout, stderr string) {
+	var out, errb bytes.Buffer
+	lookup := func(k string) (string, bool) { v, ok := vars[k]; return v, ok }
+	code = run(append([]string{"harborgen"}, args...), strings.NewReader(""), &out, &errb, lookup)
+	return code, out.String(), errb.String()
+}
+
+// TestRenderAndCheck walks the git workflow: secrets init, render, then
+// render --check without the secrets file: clean right after render, drift
+// after a committed file is edited, deleted or added.
+func TestRenderAndCheck(t *testing.T) {
+	dir := t.TempDir()
+	src, err := os.ReadFile(example)
+	if err != nil {
+		t.Fatal(err)
+	}
+	specPath := filepath.Join(dir, "harborgen.toml")
+	if err := os.WriteFile(specPath, src, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"HARBORGEN_SECRET_DB_PASSWORD": "p@ss/w%rd"}
+	if code, _, stderr := harborgenEnv(env, "secrets", "init", specPath); code != 0 {
+		t.Fatalf("secrets init: %d %s", code, stderr)
+	}
+	if code, _, stderr := harborgenEnv(env, "render", specPath); code != 0 {
+		t.Fatalf("render: %d %s", code, stderr)
+	}
+	out := filepath.Join(dir, "out")
+	compose := filepath.Join(out, "nodes", "harbor01", "docker-compose.yml")
+	if _, err := os.Stat(compose); err != nil {
+		t.Fatal(err)
+	}
+	// CI has no secrets file.
+	if err := os.Rename(filepath.Join(dir, "harborgen.secrets.toml"), filepath.Join(dir, "kept.toml")); err != nil {
+		t.Fatal(err)
+	}
+	check := func(want int, what string) {
+		t.Helper()
+		if code, stdout, stderr := harborgenEnv(nil, "render", "--check", specPath); code != want {
+			t.Errorf("%s: render --check exit %d, want %d\n%s%s", what, code, want, stdout, stderr)
+		}
+	}
+	check(0, "right after render")
+	orig, _ := os.ReadFile(compose)
+	os.WriteFile(compose, append(orig, '#'), 0o644)
+	check(1, "after an edit")
+	os.Remove(compose)
+	check(1, "after a delete")
+	os.WriteFile(compose, orig, 0o644)
+	check(0, "after restoring")
+	os.WriteFile(filepath.Join(out, "nodes", "extra.txt"), []byte("x"), 0o644)
+	check(1, "after an added file")
+	// Without secrets, render itself refuses rather than writing a tree without them.
+	if code, _, _ := harborgenEnv(nil, "render", specPath); code == 0 {
+		t.Error("render without any secrets succeeded")
+	}
+}

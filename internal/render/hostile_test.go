@@ -1,0 +1,123 @@
+package render_test
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/compose-spec/compose-go/v2/dotenv"
+	"github.com/compose-spec/compose-go/v2/loader"
+	"github.com/compose-spec/compose-go/v2/types"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/harborgen/harborgen/internal/plan"
+	"github.com/harborgen/harborgen/internal/render"
+	"github.com/harborgen/harborgen/internal/spec"
+	"github.com/harborgen/harborgen/internal/tree"
+	"github.com/harborgen/harborgen/internal/validate"
+)
+
+// hostile holds the characters that break env, YAML, compose and URL files
+// when written raw. Validation accepts it in the fields used below.
+const hostile = `h a$x${Y}$$` + "`" + `;{}#%é中'"\`
+
+func file(t *testing.T, tr *tree.Tree, path string) []byte {
+	t.Helper()
+	for _, f := range tr.Files() {
+		if f.Path == path {
+			return f.Data
+		}
+	}
+	t.Fatalf("no %s in the tree", path)
+	return nil
+}
+
+// TestHostileValuesRoundTrip renders spec values full of special characters
+// and parses the files back with the real parsers: each must read back the
+// value as written in the spec.
+func TestHostileValuesRoundTrip(t *testing.T) {
+	src, err := os.ReadFile("../../examples/ha-modern/harborgen.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(src)
+	for old, val := range map[string]string{
+		`data_dir = "/data/harbor"`: "data_dir = " + strconv.Quote("/data/"+hostile),
+		`host = "10.20.0.5"`:        "host = " + strconv.Quote(hostile),
+		`region = "us-east-1"`:      "region = " + strconv.Quote(hostile),
+	} {
+		if !strings.Contains(text, old) {
+			t.Fatalf("the example no longer has %s", old)
+		}
+		text = strings.Replace(text, old, val, 1)
+	}
+	s, d := spec.Parse("hostile.toml", []byte(text), spec.TOML)
+	if s == nil {
+		t.Fatalf("does not parse: %v", d.Items())
+	}
+	validate.Validate(s, d, validate.Options{})
+	if d.HasErrors(false) {
+		t.Fatalf("validate rejects the hostile values: %v", d.Items())
+	}
+	p, err := plan.Build(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vals := fakeSecrets(t, s)
+	tr, err := render.Tree(p, "harborgen.toml", vals)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	env, err := dotenv.ParseWithLookup(bytes.NewReader(file(t, tr, "nodes/harbor01/harbor/common/config/core/env")), func(string) (string, bool) { return "", false })
+	if err != nil {
+		t.Fatalf("core env does not parse: %v", err)
+	}
+	if env["POSTGRESQL_HOST"] != hostile {
+		t.Errorf("POSTGRESQL_HOST reads back %q, want %q", env["POSTGRESQL_HOST"], hostile)
+	}
+	secretEnv, err := dotenv.ParseWithLookup(bytes.NewReader(file(t, tr, "nodes/harbor01/secrets/core.env")), func(string) (string, bool) { return "", false })
+	if err != nil {
+		t.Fatalf("secrets/core.env does not parse: %v", err)
+	}
+	if secretEnv["POSTGRESQL_PASSWORD"] != vals["db_password"] {
+		t.Errorf("POSTGRESQL_PASSWORD reads back %q, want %q", secretEnv["POSTGRESQL_PASSWORD"], vals["db_password"])
+	}
+
+	var reg struct {
+		Storage struct {
+			S3 struct{ Region string } `yaml:"s3"`
+		} `yaml:"storage"`
+	}
+	if err := yaml.Unmarshal(file(t, tr, "nodes/harbor01/harbor/common/config/registry/config.yml"), &reg); err != nil {
+		t.Fatalf("registry config does not parse: %v", err)
+	}
+	if reg.Storage.S3.Region != hostile {
+		t.Errorf("s3 region reads back %q, want %q", reg.Storage.S3.Region, hostile)
+	}
+
+	compose := file(t, tr, "nodes/harbor01/docker-compose.yml")
+	project, err := loader.LoadWithContext(context.Background(), types.ConfigDetails{
+		WorkingDir:  "/nodes/harbor01",
+		ConfigFiles: []types.ConfigFile{{Filename: "docker-compose.yml", Content: compose}},
+		Environment: types.Mapping{},
+	}, func(o *loader.Options) { o.SkipResolveEnvironment = true })
+	if err != nil {
+		t.Fatalf("compose file does not load: %v", err)
+	}
+	found := false
+	for _, v := range project.Services["core"].Volumes {
+		if v.Target == "/data" || v.Target == "/data/" {
+			found = true
+			if strings.TrimSuffix(v.Source, "/") != s.Harbor.DataDir {
+				t.Errorf("core's /data volume reads back %q, want %q", v.Source, s.Harbor.DataDir)
+			}
+		}
+	}
+	if !found {
+		t.Error("no /data volume on core")
+	}
+}
