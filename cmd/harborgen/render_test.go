@@ -66,3 +66,50 @@ func TestRenderAndCheck(t *testing.T) {
 		t.Error("render without any secrets succeeded")
 	}
 }
+
+// TestRenderTwiceIsIdentical renders one spec into two directories and
+// compares every file, secrets included, byte for byte and mode for mode.
+func TestRenderTwiceIsIdentical(t *testing.T) {
+	dir := t.TempDir()
+	src, err := os.ReadFile("../../examples/two-site-dr/harborgen.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	specPath := filepath.Join(dir, "harborgen.toml")
+	if err := os.WriteFile(specPath, src, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"HARBORGEN_SECRET_DB_PASSWORD": "pw"}
+	if code, _, stderr := harborgenEnv(env, "secrets", "init", specPath); code != 0 {
+		t.Fatalf("secrets init: %s", stderr)
+	}
+	snap := map[string][2]string{}
+	for i, out := range []string{filepath.Join(dir, "a"), filepath.Join(dir, "b")} {
+		if code, _, stderr := harborgenEnv(env, "render", "--out", out, specPath); code != 0 {
+			t.Fatalf("render: %s", stderr)
+		}
+		err := filepath.WalkDir(out, func(p string, d os.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			data, err := os.ReadFile(p)
+			info, _ := d.Info()
+			rel, _ := filepath.Rel(out, p)
+			v := snap[rel]
+			v[i] = info.Mode().String() + string(data)
+			snap[rel] = v
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(snap) < 20 {
+		t.Fatalf("only %d files rendered", len(snap))
+	}
+	for rel, v := range snap {
+		if v[0] != v[1] {
+			t.Errorf("%s differs between the two renders", rel)
+		}
+	}
+}

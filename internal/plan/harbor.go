@@ -16,7 +16,9 @@ type Harbor struct {
 	DataDir             string      `json:"data_dir"`
 	LogDir              string      `json:"log_dir"`
 	HTTPPort            int         `json:"http_port"`
-	HTTPSPort           int         `json:"https_port,omitempty"` // tls.mode node only
+	HTTPSPort           int         `json:"https_port,omitempty"`    // tls.mode node only
+	TLSCertFile         string      `json:"tls_cert_file,omitempty"` // tls.mode node: host paths mounted into the proxy
+	TLSKeyFile          string      `json:"tls_key_file,omitempty"`
 	MaxJobWorkers       int         `json:"max_job_workers"`
 	JobLoggers          []string    `json:"job_loggers"`
 	QuotaUpdateProvider string      `json:"quota_update_provider"`
@@ -97,6 +99,7 @@ func harbor(s *spec.Spec, e *Endpoints) *Harbor {
 	}
 	if s.TLS.Mode == "node" {
 		h.HTTPSPort = s.Harbor.HTTPSPort
+		h.TLSCertFile, h.TLSKeyFile = s.TLS.CertFile, s.TLS.KeyFile
 	}
 	db := &s.Database
 	harbors := len(s.NodesWithRole(spec.RoleHarbor))

@@ -18,6 +18,7 @@ import (
 	"github.com/harborgen/harborgen/internal/spec"
 	"github.com/harborgen/harborgen/internal/tree"
 	"github.com/harborgen/harborgen/internal/validate"
+	"github.com/harborgen/harborgen/internal/verify"
 )
 
 // hostile holds the characters that break env, YAML, compose and URL files
@@ -119,5 +120,43 @@ func TestHostileValuesRoundTrip(t *testing.T) {
 	}
 	if !found {
 		t.Error("no /data volume on core")
+	}
+}
+
+// TestTLSOnTheNode renders shared-fs with tls.mode = "node": the proxy
+// publishes the HTTPS port, mounts the certificate and redirects HTTP.
+func TestTLSOnTheNode(t *testing.T) {
+	src, err := os.ReadFile("../../examples/shared-fs/harborgen.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := strings.Replace(string(src), `mode = "lb"`, `mode = "node"`, 1)
+	s, d := spec.Parse("tls.toml", []byte(text), spec.TOML)
+	validate.Validate(s, d, validate.Options{})
+	if s.TLS.Mode != "node" || d.HasErrors(false) {
+		t.Fatalf("tls.mode %q, diagnostics %v", s.TLS.Mode, d.Items())
+	}
+	p, err := plan.Build(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := render.Tree(p, "tls.toml", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := verify.Compose(tr); err != nil {
+		t.Fatal(err)
+	}
+	compose := string(file(t, tr, "nodes/harbor01/docker-compose.yml"))
+	nginx := string(file(t, tr, "nodes/harbor01/harbor/common/config/nginx/nginx.conf"))
+	for _, want := range []string{`"10.30.0.11:8443:8443"`, `"/etc/harbor/tls/registry.crt:/etc/cert/server.crt:ro"`} {
+		if !strings.Contains(compose, want) {
+			t.Errorf("compose lacks %s", want)
+		}
+	}
+	for _, want := range []string{"listen 8443 ssl;", "return 308 https://$host:8443$request_uri;"} {
+		if !strings.Contains(nginx, want) {
+			t.Errorf("nginx.conf lacks %s", want)
+		}
 	}
 }
