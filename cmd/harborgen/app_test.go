@@ -11,9 +11,14 @@ import (
 
 // harborgen runs the CLI in-process with no environment.
 func harborgen(stdin string, args ...string) (code int, stdout, stderr string) {
+	return runCLI(stdin, nil, args...)
+}
+
+// runCLI runs the CLI in-process with stdin and environment variables.
+func runCLI(stdin string, vars map[string]string, args ...string) (code int, stdout, stderr string) {
 	var out, errb bytes.Buffer
-	noEnv := func(string) (string, bool) { return "", false }
-	code = run(append([]string{"harborgen"}, args...), strings.NewReader(stdin), &out, &errb, noEnv)
+	lookup := func(k string) (string, bool) { v, ok := vars[k]; return v, ok }
+	code = run(append([]string{"harborgen"}, args...), strings.NewReader(stdin), &out, &errb, lookup)
 	return code, out.String(), errb.String()
 }
 

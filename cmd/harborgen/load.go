@@ -108,3 +108,18 @@ func checkSpec(c *cli.Context, e *env, withSecrets bool) (*spec.Spec, *diag.List
 	validate.Validate(s, diags, validate.Options{Secrets: sf, Env: e.lookup})
 	return s, diags, nil
 }
+
+// validSpec loads and validates the spec for a verb that needs a valid one
+// (plan, render, secrets init). An invalid spec prints its diagnostics on
+// stderr and is exit 1, saying what was not done; warnings are printed too.
+func validSpec(c *cli.Context, e *env, withSecrets, strict bool, notDone string) (*spec.Spec, error) {
+	s, diags, err := checkSpec(c, e, withSecrets)
+	if err != nil {
+		return nil, err
+	}
+	_ = diag.WriteText(e.stderr, diags.Items())
+	if s == nil || diags.HasErrors(strict) {
+		return nil, &exitError{code: exitInvalid, err: fmt.Errorf("%s is invalid: %s", c.Args().First(), notDone)}
+	}
+	return s, nil
+}

@@ -2,13 +2,10 @@ package main
 
 import (
 	"encoding/json"
-	"fmt"
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/harborgen/harborgen/internal/diag"
 	"github.com/harborgen/harborgen/internal/plan"
-	"github.com/harborgen/harborgen/internal/validate"
 )
 
 func planCommand(e *env) *cli.Command {
@@ -25,16 +22,9 @@ func planCommand(e *env) *cli.Command {
 			if format != "text" && format != "json" {
 				return usageErrorf("--format must be text or json, not %q", format)
 			}
-			s, diags, err := loadSpec(c, e)
+			s, err := validSpec(c, e, false, false, "no plan")
 			if err != nil {
 				return err
-			}
-			if s != nil {
-				validate.Validate(s, diags, validate.Options{})
-			}
-			if s == nil || diags.HasErrors(false) {
-				_ = diag.WriteText(e.stderr, diags.Items())
-				return &exitError{code: exitInvalid, err: fmt.Errorf("%s is invalid: run harborgen validate", c.Args().First())}
 			}
 			p, err := plan.Build(s)
 			if err != nil {

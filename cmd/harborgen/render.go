@@ -8,7 +8,6 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/harborgen/harborgen/internal/diag"
 	"github.com/harborgen/harborgen/internal/plan"
 	"github.com/harborgen/harborgen/internal/render"
 	"github.com/harborgen/harborgen/internal/secrets"
@@ -34,15 +33,10 @@ func renderCommand(e *env) *cli.Command {
 
 func renderAction(c *cli.Context, e *env) error {
 	checkOnly := c.Bool("check")
-	s, diags, err := checkSpec(c, e, !checkOnly)
+	s, err := validSpec(c, e, !checkOnly, c.Bool("strict"), "nothing rendered")
 	if err != nil {
 		return err
 	}
-	if s == nil || diags.HasErrors(c.Bool("strict")) {
-		_ = diag.WriteText(e.stderr, diags.Items())
-		return &exitError{code: exitInvalid, err: fmt.Errorf("%s is invalid: nothing rendered", c.Args().First())}
-	}
-	_ = diag.WriteText(e.stderr, diags.Items()) // warnings
 	specPath := c.Args().First()
 	out := c.String("out")
 	if out == "" {

@@ -1,19 +1,14 @@
 package main
 
 import (
-	"bytes"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 )
 
 // harborgenEnv runs the CLI with the given environment variables.
 func harborgenEnv(vars map[string]string, args ...string) (code int, stdout, stderr string) {
-	var out, errb bytes.Buffer
-	lookup := func(k string) (string, bool) { v, ok := vars[k]; return v, ok }
-	code = run(append([]string{"harborgen"}, args...), strings.NewReader(""), &out, &errb, lookup)
-	return code, out.String(), errb.String()
+	return runCLI("", vars, args...)
 }
 
 // TestRenderAndCheck walks the git workflow: secrets init, render, then

@@ -7,9 +7,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/harborgen/harborgen/internal/diag"
 	"github.com/harborgen/harborgen/internal/secrets"
-	"github.com/harborgen/harborgen/internal/validate"
 )
 
 func secretsCommand(e *env) *cli.Command {
@@ -27,16 +25,11 @@ func secretsCommand(e *env) *cli.Command {
 }
 
 func secretsInit(c *cli.Context, e *env) error {
-	s, diags, err := loadSpec(c, e)
+	// The secrets a spec needs follow from a valid spec; the file being
+	// made is not checked.
+	s, err := validSpec(c, e, false, false, "fix it before generating secrets")
 	if err != nil {
 		return err
-	}
-	if s != nil {
-		validate.Validate(s, diags, validate.Options{}) // the secrets a spec needs follow from a valid spec
-	}
-	if s == nil || diags.HasErrors(false) {
-		_ = diag.WriteText(e.stderr, diags.Items())
-		return &exitError{code: exitInvalid, err: fmt.Errorf("%s is invalid: fix it before generating secrets", c.Args().First())}
 	}
 	path := c.String("secrets")
 	if path == "" {
