@@ -25,8 +25,7 @@ var Escapers = template.FuncMap{
 	"shell": escape.Shell,
 	"ini":   escape.INI,
 	"redis": escape.RedisConf,
-	// compose is a YAML value in a compose file, where $ is interpolation.
-	"compose": func(s string) (string, error) { return escape.YAML(strings.ReplaceAll(s, "$", "$$")) },
+	"compose": escape.Compose,
 	"ipport":  func(host string, port int) string { return net.JoinHostPort(host, strconv.Itoa(port)) },
 }
 
