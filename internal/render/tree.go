@@ -19,12 +19,12 @@ import (
 // Escapers are the per-format functions templates must use for every value
 // that comes from the spec or the secrets file.
 var Escapers = template.FuncMap{
-	"env":   escape.Env,
-	"yaml":  escape.YAML,
-	"nginx": escape.Nginx,
-	"shell": escape.Shell,
-	"ini":   escape.INI,
-	"redis": escape.RedisConf,
+	"env":     escape.Env,
+	"yaml":    escape.YAML,
+	"nginx":   escape.Nginx,
+	"shell":   escape.Shell,
+	"ini":     escape.INI,
+	"redis":   escape.RedisConf,
 	"compose": escape.Compose,
 	"ipport":  func(host string, port int) string { return net.JoinHostPort(host, strconv.Itoa(port)) },
 }
