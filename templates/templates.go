@@ -4,7 +4,8 @@ package templates
 
 import "embed"
 
-// FS holds one directory per Harbor profile under harbor/.
+// FS holds one directory per Harbor profile under harbor/, and the
+// runbook under runbook/.
 //
-//go:embed harbor
+//go:embed harbor runbook
 var FS embed.FS
