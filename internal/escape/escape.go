@@ -99,12 +99,17 @@ func backslashQuote(c byte) string {
 	return ""
 }
 
-// fitBudget rejects an escaped text longer than a format's line or token
-// buffer allows.
-func fitBudget(format, out string, budget int, why string) error {
+// quoteLine is the form my.cnf and nginx share: control characters rejected
+// (see rejectControl), then double-quoted with \\ and \" as the only escapes,
+// within budget bytes, which the format's line or token buffer sets (why).
+func quoteLine(format, s string, budget int, why string) (string, error) {
+	if err := rejectControl(format, s); err != nil {
+		return "", err
+	}
+	out := quoteWith(s, backslashQuote)
 	if len(out) > budget {
-		return fmt.Errorf("%w in %s: escaped value is %d bytes, over the %d-byte budget: %s",
+		return "", fmt.Errorf("%w in %s: escaped value is %d bytes, over the %d-byte budget: %s",
 			ErrUnrepresentable, format, len(out), budget, why)
 	}
-	return nil
+	return out, nil
 }

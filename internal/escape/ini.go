@@ -16,12 +16,5 @@ const iniValueBudget = 3840
 // characters are rejected (see rejectControl), as is a value whose line
 // would outgrow MariaDB's line buffer.
 func INI(s string) (string, error) {
-	if err := rejectControl("my.cnf", s); err != nil {
-		return "", err
-	}
-	out := quoteWith(s, backslashQuote)
-	if err := fitBudget("my.cnf", out, iniValueBudget, "MariaDB cuts option-file lines at 4094 bytes"); err != nil {
-		return "", err
-	}
-	return out, nil
+	return quoteLine("my.cnf", s, iniValueBudget, "MariaDB cuts option-file lines at 4094 bytes")
 }

@@ -18,12 +18,5 @@ func Nginx(s string) (string, error) {
 	if i := strings.IndexByte(s, '$'); i >= 0 {
 		return "", unrepresentable("nginx", s, i, "nginx expands $ as a variable inside strings and has no escape for it")
 	}
-	if err := rejectControl("nginx", s); err != nil {
-		return "", err
-	}
-	out := quoteWith(s, backslashQuote)
-	if err := fitBudget("nginx", out, nginxTokenBudget, "nginx rejects a token longer than its 4096-byte read buffer"); err != nil {
-		return "", err
-	}
-	return out, nil
+	return quoteLine("nginx", s, nginxTokenBudget, "nginx rejects a token longer than its 4096-byte read buffer")
 }

@@ -204,7 +204,7 @@ func TestNginxReferenceParser(t *testing.T) {
 func TestNginxWithNginx(t *testing.T) {
 	bin, err := exec.LookPath("nginx")
 	if err != nil {
-		t.Skip("nginx is not installed")
+		t.Fatal("nginx is not installed: apt-get install nginx (.ci/run does)")
 	}
 	values := []string{strings.Repeat("x", nginxTokenBudget-2)}
 	for _, h := range hostile {

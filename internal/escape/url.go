@@ -3,8 +3,9 @@ package escape
 import "strings"
 
 // URLUserinfo returns the userinfo of a URL, "user:password" with both parts
-// percent-encoded, to be followed by '@': redis://{{URLUserinfo "" .Pass}}@h:6379/0.
-// The ':' is always written, so an empty password reads back as set.
+// percent-encoded, to be followed by '@', as in
+// "redis://" + URLUserinfo("", pass) + "@redis:6379/0". The ':' is always
+// written, so an empty password reads back as set.
 //
 // Harbor breaks on a Redis password with '/', '@' or '%' (goharbor/harbor
 // #18538, #18786) unless it is escaped this way.

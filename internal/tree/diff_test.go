@@ -147,7 +147,7 @@ func TestDiffFirstRender(t *testing.T) {
 func TestDiffAppliesWithGit(t *testing.T) {
 	git, err := exec.LookPath("git")
 	if err != nil {
-		t.Skip("no git")
+		t.Fatal("no git")
 	}
 	before, after := diffFiles()
 	after = append(after, File{Path: "empty.txt"}) // an empty new file is a header alone
