@@ -163,15 +163,8 @@ func TestTruncatedInputsNeverPanic(t *testing.T) {
 // TestSecretsInit runs secrets init on an example copied to a temp dir: the
 // file appears with mode 0600, and validate then checks it.
 func TestSecretsInit(t *testing.T) {
-	dir := t.TempDir()
-	src, err := os.ReadFile(example)
-	if err != nil {
-		t.Fatal(err)
-	}
-	specPath := filepath.Join(dir, "harborgen.toml")
-	if err := os.WriteFile(specPath, src, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	specPath := copySpec(t, example)
+	dir := filepath.Dir(specPath)
 	code, _, stderr := harborgen("", "secrets", "init", specPath)
 	if code != 0 || !strings.Contains(stderr, "created") {
 		t.Fatalf("secrets init: exit %d\n%s", code, stderr)

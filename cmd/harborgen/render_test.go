@@ -15,15 +15,8 @@ func harborgenEnv(vars map[string]string, args ...string) (code int, stdout, std
 // render --check without the secrets file: clean right after render, drift
 // after a committed file is edited, deleted or added.
 func TestRenderAndCheck(t *testing.T) {
-	dir := t.TempDir()
-	src, err := os.ReadFile(example)
-	if err != nil {
-		t.Fatal(err)
-	}
-	specPath := filepath.Join(dir, "harborgen.toml")
-	if err := os.WriteFile(specPath, src, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	specPath := copySpec(t, example)
+	dir := filepath.Dir(specPath)
 	env := map[string]string{"HARBORGEN_SECRET_DB_PASSWORD": "p@ss/w%rd"}
 	if code, _, stderr := harborgenEnv(env, "secrets", "init", specPath); code != 0 {
 		t.Fatalf("secrets init: %d %s", code, stderr)
@@ -65,15 +58,8 @@ func TestRenderAndCheck(t *testing.T) {
 // TestRenderTwiceIsIdentical renders one spec into two directories and
 // compares every file, secrets included, byte for byte and mode for mode.
 func TestRenderTwiceIsIdentical(t *testing.T) {
-	dir := t.TempDir()
-	src, err := os.ReadFile("../../examples/two-site-dr/harborgen.toml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	specPath := filepath.Join(dir, "harborgen.toml")
-	if err := os.WriteFile(specPath, src, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	specPath := copySpec(t, "../../examples/two-site-dr/harborgen.toml")
+	dir := filepath.Dir(specPath)
 	env := map[string]string{"HARBORGEN_SECRET_DB_PASSWORD": "pw"}
 	if code, _, stderr := harborgenEnv(env, "secrets", "init", specPath); code != 0 {
 		t.Fatalf("secrets init: %s", stderr)
@@ -107,4 +93,19 @@ func TestRenderTwiceIsIdentical(t *testing.T) {
 			t.Errorf("%s differs between the two renders", rel)
 		}
 	}
+}
+
+// copySpec copies a spec into a fresh directory as harborgen.toml, so that
+// its secrets file and out/ land there.
+func copySpec(t *testing.T, src string) string {
+	t.Helper()
+	data, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "harborgen.toml")
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
