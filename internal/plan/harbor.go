@@ -1,6 +1,8 @@
 package plan
 
 import (
+	"encoding/json"
+	"fmt"
 	"net/url"
 	"strconv"
 	"strings"
@@ -25,6 +27,7 @@ type Harbor struct {
 	WithTrivy           bool        `json:"with_trivy"`
 	Database            HarborDB    `json:"database"`
 	Redis               HarborRedis `json:"redis"`
+	LDAP                *LDAP       `json:"ldap,omitempty"` // auth_mode ldap_auth only
 }
 
 // HarborDB is core's database connection and pool.
@@ -93,6 +96,7 @@ func harbor(s *spec.Spec, e *Endpoints) *Harbor {
 		JobLoggers:          s.Harbor.JobLoggers,
 		QuotaUpdateProvider: s.Harbor.QuotaUpdateProvider,
 		WithTrivy:           s.Harbor.WithTrivy,
+		LDAP:                ldap(s),
 	}
 	if h.QuotaUpdateProvider == "" {
 		h.QuotaUpdateProvider = "db" // Harbor's own default, written explicitly
@@ -119,4 +123,50 @@ func harbor(s *spec.Spec, e *Endpoints) *Harbor {
 	h.Redis = HarborRedis{Core: base, Registry: base, Jobservice: base, Trivy: base}
 	h.Redis.Registry.DB, h.Redis.Jobservice.DB, h.Redis.Trivy.DB = 1, 2, 5
 	return h
+}
+
+// LDAP is Harbor's LDAP configuration, secret-free. Harbor 2 reads it from
+// CONFIG_OVERWRITE_JSON (it has no LDAP env keys); the scopes are Harbor's
+// numbers: 0 base, 1 onelevel, 2 subtree.
+type LDAP struct {
+	URL         string `json:"ldap_url"`
+	SearchDN    string `json:"ldap_search_dn,omitempty"`
+	BaseDN      string `json:"ldap_base_dn"`
+	Filter      string `json:"ldap_filter,omitempty"`
+	UID         string `json:"ldap_uid"`
+	Scope       int    `json:"ldap_scope"`
+	Timeout     int    `json:"ldap_timeout"`
+	VerifyCert  bool   `json:"ldap_verify_cert"`
+	GroupBaseDN string `json:"ldap_group_base_dn,omitempty"`
+	GroupFilter string `json:"ldap_group_search_filter,omitempty"`
+	GroupGID    string `json:"ldap_group_attribute_name,omitempty"`
+	GroupScope  int    `json:"ldap_group_search_scope"`
+	GroupAdmin  string `json:"ldap_group_admin_dn,omitempty"`
+}
+
+var ldapScopes = map[string]int{"base": 0, "onelevel": 1, "subtree": 2}
+
+func ldap(s *spec.Spec) *LDAP {
+	l := s.Harbor.LDAP
+	if s.Harbor.AuthMode != "ldap_auth" || l == nil {
+		return nil
+	}
+	return &LDAP{URL: l.URL, SearchDN: l.SearchDN, BaseDN: l.BaseDN, Filter: l.Filter, UID: l.UID,
+		Scope: ldapScopes[l.Scope], Timeout: l.Timeout, VerifyCert: l.VerifyCert, GroupBaseDN: l.GroupBaseDN,
+		GroupFilter: l.GroupFilter, GroupGID: l.GroupGID, GroupScope: ldapScopes[l.GroupScope], GroupAdmin: l.GroupAdminDN}
+}
+
+// OverwriteJSON is the value of Harbor 2's CONFIG_OVERWRITE_JSON: auth_mode
+// and the LDAP settings with the search password, so it belongs in a
+// secrets file. Field order is fixed, so the output is deterministic.
+func (l *LDAP) OverwriteJSON(searchPassword string) (string, error) {
+	out, err := json.Marshal(struct {
+		AuthMode string `json:"auth_mode"`
+		*LDAP
+		Password string `json:"ldap_search_password,omitempty"`
+	}{"ldap_auth", l, searchPassword})
+	if err != nil {
+		return "", fmt.Errorf("ldap settings: %w", err)
+	}
+	return string(out), nil
 }

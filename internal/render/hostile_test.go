@@ -3,6 +3,7 @@ package render_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"strconv"
 	"strings"
@@ -158,5 +159,53 @@ func TestTLSOnTheNode(t *testing.T) {
 		if !strings.Contains(nginx, want) {
 			t.Errorf("nginx.conf lacks %s", want)
 		}
+	}
+}
+
+// TestLDAPOnHarbor2 renders ha-modern with LDAP: core gets
+// CONFIG_OVERWRITE_JSON, in the secrets env file only, and it parses back.
+func TestLDAPOnHarbor2(t *testing.T) {
+	src, err := os.ReadFile("../../examples/ha-modern/harborgen.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := strings.Replace(string(src), `auth_mode = "db_auth"`, `auth_mode = "ldap_auth"`, 1) + `
+[harbor.ldap]
+url = "ldaps://10.2.208.11:636"
+search_dn = "CN=admin,OU=Infra,DC=example,DC=com"
+base_dn = "OU=Tech,DC=example,DC=com"
+uid = "sAMAccountName"
+scope = "onelevel"
+`
+	s, d := spec.Parse("ldap.toml", []byte(text), spec.TOML)
+	validate.Validate(s, d, validate.Options{})
+	if s.Harbor.AuthMode != "ldap_auth" || d.HasErrors(false) {
+		t.Fatalf("auth_mode %q, diagnostics %v", s.Harbor.AuthMode, d.Items())
+	}
+	p, err := plan.Build(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vals := fakeSecrets(t, s)
+	tr, err := render.Tree(p, "ldap.toml", vals)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env, err := dotenv.ParseWithLookup(bytes.NewReader(file(t, tr, "nodes/harbor01/secrets/core.env")), func(string) (string, bool) { return "", false })
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cfg map[string]any
+	if err := json.Unmarshal([]byte(env["CONFIG_OVERWRITE_JSON"]), &cfg); err != nil {
+		t.Fatalf("CONFIG_OVERWRITE_JSON = %q: %v", env["CONFIG_OVERWRITE_JSON"], err)
+	}
+	for k, want := range map[string]any{"auth_mode": "ldap_auth", "ldap_url": "ldaps://10.2.208.11:636", "ldap_scope": 1.0,
+		"ldap_uid": "sAMAccountName", "ldap_search_password": vals["ldap_search_password"]} {
+		if cfg[k] != want {
+			t.Errorf("%s = %v, want %v", k, cfg[k], want)
+		}
+	}
+	if bytes.Contains(file(t, tr, "nodes/harbor01/harbor/common/config/core/env"), []byte("ldaps://")) {
+		t.Error("the committed core env mentions LDAP settings")
 	}
 }
