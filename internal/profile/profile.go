@@ -24,6 +24,8 @@ type Profile struct {
 	DefaultVersion  string      `toml:"default_version"`
 	DatabaseEngines []string    `toml:"database_engines"`
 	ImageRegistry   string      `toml:"image_registry"`
+	RedisAuth       *bool       `toml:"redis_auth"`    // nil: true; Harbor 1.5's registry cannot send a Redis password
+	DatabaseName    string      `toml:"database_name"` // the only database name the profile can use, if fixed
 	Components      []Component `toml:"component"`
 	Files           []File      `toml:"file"`
 
@@ -151,6 +153,9 @@ func Has(version string, f Feature) bool {
 	}
 	return !v.LessThan(semver.MustParse(f.Since))
 }
+
+// UsesRedisPassword reports whether Harbor's Redis clients can authenticate.
+func (p *Profile) UsesRedisPassword() bool { return p.RedisAuth == nil || *p.RedisAuth }
 
 // SupportsEngine reports whether the profile can use a database engine.
 func (p *Profile) SupportsEngine(engine string) bool {

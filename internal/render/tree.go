@@ -12,6 +12,7 @@ import (
 	"github.com/harborgen/harborgen/internal/escape"
 	"github.com/harborgen/harborgen/internal/plan"
 	"github.com/harborgen/harborgen/internal/profile"
+	"github.com/harborgen/harborgen/internal/secrets"
 	"github.com/harborgen/harborgen/internal/tree"
 	"github.com/harborgen/harborgen/templates"
 )
@@ -27,6 +28,8 @@ var Escapers = template.FuncMap{
 	"redis":   escape.RedisConf,
 	"compose": escape.Compose,
 	"ipport":  func(host string, port int) string { return net.JoinHostPort(host, strconv.Itoa(port)) },
+	// tokenCert derives Harbor 1.5's root.crt from the token key.
+	"tokenCert": secrets.TokenCertificate,
 }
 
 var (

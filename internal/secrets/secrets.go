@@ -3,20 +3,26 @@
 package secrets
 
 import (
+	"crypto/rand"
 	"crypto/rsa"
+	"crypto/sha256"
 	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"math/big"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/BurntSushi/toml"
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/harborgen/harborgen/internal/profile"
 	"github.com/harborgen/harborgen/internal/spec"
 )
 
@@ -122,8 +128,12 @@ func Required(s *spec.Spec) []Need {
 	case "mariadb", "postgres":
 		add(userSupplied(DBPassword), "the external database's password for "+s.Database.User)
 	}
+	redisAuth := true
+	if p := profile.ForVersion(s.Harbor.Version); p != nil {
+		redisAuth = p.UsesRedisPassword()
+	}
 	for _, sc := range s.Scopes() {
-		if sc.Redis.Mode != "" && sc.Redis.Mode != "external" {
+		if redisAuth && sc.Redis.Mode != "" && sc.Redis.Mode != "external" {
 			add(RedisPassword, "Redis requirepass")
 		}
 		rgw := sc.Storage.RGW != nil
@@ -229,4 +239,40 @@ func CheckValue(d Def, v string) error {
 // HtpasswdMatches reports whether hash is the bcrypt hash of password.
 func HtpasswdMatches(hash, password string) bool {
 	return bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) == nil
+}
+
+// TokenCertificate is the self-signed certificate of the token signing key
+// that Harbor 1.5's registry verifies tokens with (root.crt). It is derived
+// from the key alone, with a fixed serial and validity, so that rendering
+// it twice gives the same bytes.
+func TokenCertificate(keyPEM string) (string, error) {
+	block, _ := pem.Decode([]byte(keyPEM))
+	if block == nil {
+		return "", errors.New("token_private_key is not PEM")
+	}
+	key, err := x509.ParsePKCS1PrivateKey(block.Bytes)
+	if err != nil {
+		k8, err8 := x509.ParsePKCS8PrivateKey(block.Bytes)
+		rk, ok := k8.(*rsa.PrivateKey)
+		if err8 != nil || !ok {
+			return "", errors.New("token_private_key is not an RSA key")
+		}
+		key = rk
+	}
+	sum := sha256.Sum256(x509.MarshalPKCS1PublicKey(&key.PublicKey))
+	tmpl := &x509.Certificate{
+		SerialNumber:          new(big.Int).SetBytes(sum[:16]),
+		Subject:               pkix.Name{CommonName: "harbor-token-issuer"},
+		NotBefore:             time.Date(2018, 1, 1, 0, 0, 0, 0, time.UTC),
+		NotAfter:              time.Date(2118, 1, 1, 0, 0, 0, 0, time.UTC),
+		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+	}
+	// PKCS #1 v1.5 signatures are deterministic; the reader is not used for them.
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return "", fmt.Errorf("token certificate: %w", err)
+	}
+	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})), nil
 }

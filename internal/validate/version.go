@@ -17,6 +17,9 @@ func version(c *check) {
 			"Harbor %s is not supported; the profiles are %s", v, profile.Supported())
 		return
 	}
+	if want := p.DatabaseName; want != "" && c.s.Database.Name != want {
+		c.errorf("database.name", fmt.Sprintf("use name = %q", want), "Harbor %s always uses the database %q, not %q", v, want, c.s.Database.Name)
+	}
 	if engine := c.s.Database.Engine; engine != "" && !p.SupportsEngine(engine) {
 		hint := fmt.Sprintf("Harbor %s supports engine = %s", v, quoteAll(p.DatabaseEngines))
 		why := ""
