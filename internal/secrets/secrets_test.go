@@ -2,6 +2,8 @@ package secrets
 
 import (
 	"crypto/rand"
+	"crypto/x509"
+	"encoding/pem"
 	"os"
 	"path/filepath"
 	"strings"
@@ -183,4 +185,38 @@ func containsNeed(needs []Need, name string) bool {
 		}
 	}
 	return false
+}
+
+// TestTokenCertificate checks that root.crt is the same for the same key,
+// and that it carries the key's public half, so the registry of Harbor 1.5
+// verifies the tokens the ui signs.
+func TestTokenCertificate(t *testing.T) {
+	key, err := Generate(TokenPrivateKey, rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := TokenCertificate(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := TokenCertificate(key)
+	if a != b {
+		t.Error("two certificates of one key differ")
+	}
+	block, _ := pem.Decode([]byte(a))
+	cert, err := x509.ParseCertificate(block.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kb, _ := pem.Decode([]byte(key))
+	priv, _ := x509.ParsePKCS1PrivateKey(kb.Bytes)
+	if !priv.PublicKey.Equal(cert.PublicKey) {
+		t.Error("the certificate does not carry the token key")
+	}
+	if err := cert.CheckSignatureFrom(cert); err != nil {
+		t.Errorf("not self-signed: %v", err)
+	}
+	if _, err := TokenCertificate("junk"); err == nil {
+		t.Error("a non-PEM key gave a certificate")
+	}
 }
