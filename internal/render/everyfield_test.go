@@ -28,7 +28,9 @@ const marker = "ZQXWmark"
 // file it lands in parses back (dotenv, YAML, compose interpolation) to a
 // value that contains it intact; a file without a parser must not hold it.
 func TestEveryStringFieldIsRejectedOrRoundTrips(t *testing.T) {
-	values := []string{marker + hostile, "/" + marker + "/" + hostile}
+	// A newline or a tab can be carried by no file here: validate must
+	// reject it (checked below: such a value never reaches a file).
+	values := []string{marker + hostile, "/" + marker + "/" + hostile, marker + "a\nb", "/" + marker + "/a\tb"}
 	for _, example := range examples {
 		src, err := os.ReadFile("../../examples/" + example + "/harborgen.toml")
 		if err != nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -207,5 +208,33 @@ scope = "onelevel"
 	}
 	if bytes.Contains(file(t, tr, "nodes/harbor01/harbor/common/config/core/env"), []byte("ldaps://")) {
 		t.Error("the committed core env mentions LDAP settings")
+	}
+}
+
+// TestRedisPasswordInURLs checks that a Redis password full of URL syntax
+// reads back intact through net/url from the URLs core is given.
+func TestRedisPasswordInURLs(t *testing.T) {
+	s, p := loadPlan(t, "two-site-dr")
+	vals := fakeSecrets(t, s)
+	vals["redis_password"] = `p@ss/w%rd:#?&=` + hostile
+	tr, err := render.Tree(p, "x.toml", vals)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env, err := dotenv.ParseWithLookup(bytes.NewReader(file(t, tr, "nodes/harbor-a1/secrets/core.env")), func(string) (string, bool) { return "", false })
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range []string{"_REDIS_URL_CORE", "_REDIS_URL_REG"} {
+		u, err := url.Parse(env[key])
+		if err != nil {
+			t.Fatalf("%s = %q: %v", key, env[key], err)
+		}
+		if pw, _ := u.User.Password(); pw != vals["redis_password"] {
+			t.Errorf("%s password reads back %q", key, pw)
+		}
+		if u.Host != "10.1.0.11:6379" {
+			t.Errorf("%s host %q, want site idc-a's Redis", key, u.Host)
+		}
 	}
 }
