@@ -45,9 +45,16 @@ func renderAction(c *cli.Context, e *env) error {
 		}
 		out = filepath.Join(filepath.Dir(specPath), "out")
 	}
+	// --check never reads secrets; --diff compares them only when it has them.
 	var values map[string]string
+	diffWithoutSecrets := false
 	if !checkOnly {
-		if values, err = secretValues(c, s, e); err != nil {
+		values, err = secretValues(c, s, e)
+		var ee *exitError
+		if err != nil && c.Bool("diff") && errors.As(err, &ee) && ee.code == exitUsage {
+			values, err, diffWithoutSecrets = nil, nil, true
+		}
+		if err != nil {
 			return err
 		}
 	}
@@ -85,6 +92,18 @@ func renderAction(c *cli.Context, e *env) error {
 		d, err := tree.Diff(out, t)
 		if err != nil {
 			return &exitError{code: exitUsage, err: err}
+		}
+		if diffWithoutSecrets {
+			// Without secrets the tree has none, so every secret file would
+			// read as removed; say nothing about secrets instead.
+			var kept []string
+			for _, line := range strings.SplitAfter(string(d), "\n") {
+				if !strings.HasPrefix(line, "secret ") {
+					kept = append(kept, line)
+				}
+			}
+			d = []byte(strings.Join(kept, ""))
+			fmt.Fprintln(e.stderr, "no secrets file: secret files are not compared")
 		}
 		_, err = e.stdout.Write(d)
 		return err

@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -43,6 +44,11 @@ func TestRenderAndCheck(t *testing.T) {
 	orig, _ := os.ReadFile(compose)
 	os.WriteFile(compose, append(orig, '#'), 0o644)
 	check(1, "after an edit")
+	// --diff needs no secrets either, and then says nothing about them.
+	code, stdout, stderr := harborgenEnv(nil, "render", "--diff", specPath)
+	if code != 0 || !strings.Contains(stdout, "-#") || strings.Contains(stdout, "secret ") {
+		t.Errorf("render --diff without secrets: exit %d\n%s%s", code, stdout, stderr)
+	}
 	os.Remove(compose)
 	check(1, "after a delete")
 	os.WriteFile(compose, orig, 0o644)
