@@ -30,7 +30,7 @@ func TestProfilesAreConsistent(t *testing.T) {
 		if ForVersion(p.DefaultVersion) != p {
 			t.Errorf("profile %s: its default version %s is not in %s", p.Name, p.DefaultVersion, p.Versions)
 		}
-		if len(p.Components) == 0 || len(p.DatabaseEngines) == 0 || p.ImageRegistry == "" {
+		if len(p.Components) == 0 || len(p.Files) == 0 || len(p.DatabaseEngines) == 0 || p.ImageRegistry == "" {
 			t.Errorf("profile %s is incomplete: %+v", p.Name, p)
 		}
 	}
