@@ -71,42 +71,9 @@ func renderAction(c *cli.Context, e *env) error {
 	}
 	switch {
 	case checkOnly:
-		drift, err := tree.Check(out, t)
-		if err != nil {
-			return &exitError{code: exitUsage, err: err}
-		}
-		if !drift.Empty() {
-			for _, group := range []struct {
-				what  string
-				paths []string
-			}{{"changed", drift.Changed}, {"missing", drift.Missing}, {"stale", drift.Unexpected}} {
-				for _, p := range group.paths {
-					fmt.Fprintf(e.stdout, "%s: %s\n", group.what, filepath.Join(out, p))
-				}
-			}
-			return &exitError{code: exitInvalid, err: fmt.Errorf("%s is not what render would write: run harborgen render %s", out, specPath)}
-		}
-		fmt.Fprintf(e.stderr, "%s is up to date\n", out)
-		return nil
+		return checkTree(e, out, specPath, t)
 	case c.Bool("diff"):
-		d, err := tree.Diff(out, t)
-		if err != nil {
-			return &exitError{code: exitUsage, err: err}
-		}
-		if diffWithoutSecrets {
-			// Without secrets the tree has none, so every secret file would
-			// read as removed; say nothing about secrets instead.
-			var kept []string
-			for _, line := range strings.SplitAfter(string(d), "\n") {
-				if !strings.HasPrefix(line, "secret ") {
-					kept = append(kept, line)
-				}
-			}
-			d = []byte(strings.Join(kept, ""))
-			fmt.Fprintln(e.stderr, "no secrets file: secret files are not compared")
-		}
-		_, err = e.stdout.Write(d)
-		return err
+		return diffTree(e, out, t, diffWithoutSecrets)
 	}
 	rep, err := tree.Write(out, t)
 	if err != nil {
@@ -116,6 +83,51 @@ func renderAction(c *cli.Context, e *env) error {
 		out, len(rep.Added), len(rep.Changed), len(rep.Unchanged), len(rep.Removed))
 	if len(rep.Foreign) > 0 {
 		fmt.Fprintf(e.stderr, "kept files harborgen did not write: %s\n", strings.Join(rep.Foreign, ", "))
+	}
+	return nil
+}
+
+// checkTree is render --check: exit 1, listing the drift, when out is not
+// what render would write.
+func checkTree(e *env, out, specPath string, t *tree.Tree) error {
+	drift, err := tree.Check(out, t)
+	if err != nil {
+		return &exitError{code: exitUsage, err: err}
+	}
+	if drift.Empty() {
+		fmt.Fprintf(e.stderr, "%s is up to date\n", out)
+		return nil
+	}
+	for _, group := range []struct {
+		what  string
+		paths []string
+	}{{"changed", drift.Changed}, {"missing", drift.Missing}, {"stale", drift.Unexpected}} {
+		for _, p := range group.paths {
+			fmt.Fprintf(e.stdout, "%s: %s\n", group.what, filepath.Join(out, p))
+		}
+	}
+	return &exitError{code: exitInvalid, err: fmt.Errorf("%s is not what render would write: run harborgen render %s", out, specPath)}
+}
+
+// diffTree is render --diff. Without secrets the tree has none, so every
+// secret file would read as removed: it then says nothing about secrets.
+func diffTree(e *env, out string, t *tree.Tree, withoutSecrets bool) error {
+	d, err := tree.Diff(out, t)
+	if err != nil {
+		return &exitError{code: exitUsage, err: err}
+	}
+	if withoutSecrets {
+		var kept []string
+		for _, line := range strings.SplitAfter(string(d), "\n") {
+			if !strings.HasPrefix(line, "secret ") {
+				kept = append(kept, line)
+			}
+		}
+		d = []byte(strings.Join(kept, ""))
+		fmt.Fprintln(e.stderr, "no secrets file: secret files are not compared")
+	}
+	if _, err := e.stdout.Write(d); err != nil {
+		return &exitError{code: exitUsage, err: err}
 	}
 	return nil
 }
