@@ -7,5 +7,5 @@ import "embed"
 // FS holds one directory per Harbor profile under harbor/, and the
 // runbook under runbook/.
 //
-//go:embed harbor runbook
+//go:embed harbor runbook tiers
 var FS embed.FS

@@ -37,6 +37,14 @@ type Node struct {
 	Listens   []Port     `json:"listens"`
 	Endpoints *Endpoints `json:"endpoints,omitempty"` // harbor nodes only
 	Harbor    *Harbor    `json:"harbor,omitempty"`    // harbor nodes only
+	RGW       *RGWUser   `json:"rgw,omitempty"`       // ceph-admin nodes whose scope has [storage.rgw]
+}
+
+// RGWUser is the radosgw user a ceph-admin node creates for the registry.
+type RGWUser struct {
+	UID          string `json:"uid"`
+	Driver       string `json:"driver"` // swift | s3
+	MaxSizeBytes uint64 `json:"max_size_bytes,omitempty"`
 }
 
 // Service is one container.
@@ -108,6 +116,9 @@ func Build(s *spec.Spec) (*Plan, error) {
 		for _, n := range sc.Nodes {
 			node := Node{Name: n.Name, Address: n.Address, Site: n.Site, Roles: n.Roles,
 				Services: services(s, prof, &sc, n), Listens: listens[n.Address]}
+			if n.HasRole(spec.RoleCephAdmin) {
+				node.RGW = rgwUser(&sc.Storage)
+			}
 			if n.HasRole(spec.RoleHarbor) {
 				node.Endpoints = &Endpoints{Database: database(s, &sc), Redis: redis(s, &sc), Storage: storage(&sc)}
 				node.Harbor = harbor(s, node.Endpoints)
@@ -311,4 +322,23 @@ func steps(s *spec.Spec) []Step {
 		out = append(out, Step{Node: n.Name, Action: "start the load balancer"})
 	}
 	return out
+}
+
+func rgwUser(st *spec.Storage) *RGWUser {
+	if st.RGW == nil {
+		return nil
+	}
+	u := &RGWUser{Driver: st.Driver}
+	switch {
+	case st.Driver == "swift" && st.Swift != nil:
+		u.UID = st.Swift.UID
+	case st.Driver == "s3" && st.S3 != nil:
+		u.UID = st.S3.UID
+	default:
+		return nil
+	}
+	if st.RGW.MaxSize != "" {
+		u.MaxSizeBytes, _ = spec.ParseSize(st.RGW.MaxSize) // validated
+	}
+	return u
 }

@@ -3,6 +3,7 @@ package render_test
 import (
 	"bytes"
 	"os"
+	"os/exec"
 	"path"
 	"strings"
 	"testing"
@@ -121,6 +122,8 @@ func checkRoundTrip(t *testing.T, tr *tree.Tree, val string) bool {
 				}
 			}
 			parsed = strings_(doc)
+		case strings.HasSuffix(name, ".sh"):
+			parsed = shellAssignments(t, f.Data)
 		default:
 			t.Errorf("%s holds a spec value but has no parser in this test", f.Path)
 			continue
@@ -190,4 +193,24 @@ func setPath(doc map[string]any, p string, val string) {
 		}
 		cur = list[idx]
 	}
+}
+
+// shellAssignments evaluates, with bash itself, every NAME=value line of a
+// script that holds the marker, and returns the values bash assigned.
+func shellAssignments(t *testing.T, script []byte) []string {
+	t.Helper()
+	var out []string
+	for _, line := range strings.Split(string(script), "\n") {
+		name, _, ok := strings.Cut(line, "=")
+		if !ok || !strings.Contains(line, marker) || strings.ContainsAny(name, " \t$") {
+			continue
+		}
+		got, err := exec.Command("bash", "-c", line+"\nprintf '%s' \"$"+name+"\"").Output()
+		if err != nil {
+			t.Errorf("bash cannot run %q: %v", line, err)
+			continue
+		}
+		out = append(out, string(got))
+	}
+	return out
 }

@@ -54,6 +54,7 @@ type Data struct {
 	H       *plan.Harbor
 	E       *plan.Endpoints
 	Images  map[string]string
+	RGW     *plan.RGWUser
 	Secrets map[string]string
 }
 
@@ -82,8 +83,13 @@ func Tree(p *plan.Plan, specName string, values map[string]string) (*tree.Tree, 
 	}
 	for i := range p.Nodes {
 		n := &p.Nodes[i]
+		if n.RGW != nil {
+			if err := rgwFiles(e, Data{Header: header, Plan: p, Node: n, RGW: n.RGW}, values, t); err != nil {
+				return nil, fmt.Errorf("node %s: %w", n.Name, err)
+			}
+		}
 		if n.Harbor == nil {
-			continue // the backing tiers come with their own templates
+			continue
 		}
 		d := Data{Header: header, Plan: p, Node: n, H: n.Harbor, E: n.Endpoints, Images: images(n)}
 		if err := harborFiles(e, prof, d, values, t); err != nil {
@@ -117,6 +123,28 @@ func harborFiles(e *Engine, prof *profile.Profile, d Data, values map[string]str
 		}
 	}
 	return nil
+}
+
+// rgwFiles adds the radosgw user script of a ceph-admin node and, with
+// secrets, the keys it sets.
+func rgwFiles(e *Engine, d Data, values map[string]string, t *tree.Tree) error {
+	script, err := e.Render("tiers/ceph/rgw-user.sh.tmpl", &d)
+	if err != nil {
+		return err
+	}
+	dir := path.Join("nodes", d.Node.Name)
+	if err := t.Add(tree.File{Path: path.Join(dir, "rgw-user.sh"), Data: script, Mode: tree.ModeScript}); err != nil {
+		return err
+	}
+	if values == nil {
+		return nil
+	}
+	d.Secrets = values
+	env, err := e.Render("tiers/ceph/rgw.env.tmpl", &d)
+	if err != nil {
+		return err
+	}
+	return t.Add(tree.File{Path: path.Join(dir, "secrets", "rgw.env"), Data: env, Secret: true})
 }
 
 func images(n *plan.Node) map[string]string {
