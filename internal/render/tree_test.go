@@ -26,7 +26,7 @@ var update = flag.Bool("update", false, "rewrite the golden trees")
 // examples are every example, Harbor 1.5 and 2.
 var examples = []string{"ha-galera-ceph", "ha-modern", "shared-fs", "two-site-dr"}
 
-func loadPlan(t *testing.T, example string) (*spec.Spec, *plan.Plan) {
+func loadPlan(t testing.TB, example string) (*spec.Spec, *plan.Plan) {
 	t.Helper()
 	file := filepath.Join("../../examples", example, "harborgen.toml")
 	data, err := os.ReadFile(file)
@@ -53,7 +53,7 @@ var (
 
 // fakeSecrets gives every secret a recognisable value with characters that
 // need escaping in env files and URLs.
-func fakeSecrets(t *testing.T, s *spec.Spec) map[string]string {
+func fakeSecrets(t testing.TB, s *spec.Spec) map[string]string {
 	t.Helper()
 	testKeyOnce.Do(func() { testKey, testKeyErr = secrets.Generate(secrets.TokenPrivateKey, rand.Reader) })
 	if testKeyErr != nil {
