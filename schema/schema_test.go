@@ -494,6 +494,7 @@ sst_method = "mariabackup"
 bootstrap_node = "registry01"
 buffer_pool_size = "1G"
 gcache_size = "512M"
+data_dir = "/data/galera"
 [database.external]
 host = "10.0.0.5"
 ssl_mode = "disable"
@@ -506,6 +507,7 @@ master_set = "harbor"
 sentinel_port = 26379
 quorum = 2
 maxmemory = "2gb"
+data_dir = "/data/redis"
 [redis.external]
 host = "10.0.0.6:26379,10.0.0.7:26379"
 
@@ -555,6 +557,7 @@ master_set = "harbor-b"
 sentinel_port = 26379
 quorum = 1
 maxmemory = "512mb"
+data_dir = "/srv/redis"
 [site.redis.external]
 host = "10.2.0.6:6379"
 [site.storage]

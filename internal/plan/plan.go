@@ -29,15 +29,19 @@ type Plan struct {
 
 // Node is what one host runs.
 type Node struct {
-	Name      string     `json:"name"`
-	Address   string     `json:"address"`
-	Site      string     `json:"site,omitempty"`
-	Roles     []string   `json:"roles"`
-	Services  []Service  `json:"services"`
-	Listens   []Port     `json:"listens"`
-	Endpoints *Endpoints `json:"endpoints,omitempty"` // harbor nodes only
-	Harbor    *Harbor    `json:"harbor,omitempty"`    // harbor nodes only
-	RGW       *RGWUser   `json:"rgw,omitempty"`       // ceph-admin nodes whose scope has [storage.rgw]
+	Name      string       `json:"name"`
+	Address   string       `json:"address"`
+	Site      string       `json:"site,omitempty"`
+	Roles     []string     `json:"roles"`
+	Services  []Service    `json:"services"`
+	Listens   []Port       `json:"listens"`
+	Endpoints *Endpoints   `json:"endpoints,omitempty"` // harbor nodes only
+	Harbor    *Harbor      `json:"harbor,omitempty"`    // harbor nodes only
+	RGW       *RGWUser     `json:"rgw,omitempty"`       // ceph-admin nodes whose scope has [storage.rgw]
+	Galera    *Galera      `json:"galera,omitempty"`    // galera members (engine galera)
+	Redis     *RedisServer `json:"redis,omitempty"`     // redis nodes of a rendered Redis tier
+	Sentinel  *Sentinel    `json:"sentinel,omitempty"`  // sentinel nodes (mode sentinel)
+	LB        *Balancer    `json:"lb,omitempty"`        // lb nodes
 }
 
 // RGWUser is the radosgw user a ceph-admin node creates for the registry.
@@ -119,6 +123,10 @@ func Build(s *spec.Spec) (*Plan, error) {
 			if n.HasRole(spec.RoleCephAdmin) {
 				node.RGW = rgwUser(&sc.Storage)
 			}
+			node.Galera = galeraMember(s, n)
+			node.Redis = redisServer(s, prof, &sc, n)
+			node.Sentinel = sentinel(prof, &sc, n)
+			node.LB = balancer(s, &sc, n)
 			if n.HasRole(spec.RoleHarbor) {
 				node.Endpoints = &Endpoints{Database: database(s, &sc), Redis: redis(s, &sc), Storage: storage(&sc)}
 				node.Harbor = harbor(s, node.Endpoints)
@@ -131,7 +139,8 @@ func Build(s *spec.Spec) (*Plan, error) {
 		for _, n := range s.Nodes {
 			if n.Site == "" {
 				p.Nodes = append(p.Nodes, Node{Name: n.Name, Address: n.Address, Roles: n.Roles,
-					Services: services(s, prof, &spec.Scope{}, n), Listens: listens[n.Address]})
+					Services: services(s, prof, &spec.Scope{}, n), Listens: listens[n.Address],
+					Galera: galeraMember(s, n)})
 			}
 		}
 	}

@@ -88,10 +88,13 @@ func Tree(p *plan.Plan, specName string, values map[string]string) (*tree.Tree, 
 				return nil, fmt.Errorf("node %s: %w", n.Name, err)
 			}
 		}
+		d := Data{Header: header, Plan: p, Node: n, H: n.Harbor, E: n.Endpoints, Images: images(n)}
+		if err := tierFiles(e, d, values, t); err != nil {
+			return nil, fmt.Errorf("node %s: %w", n.Name, err)
+		}
 		if n.Harbor == nil {
 			continue
 		}
-		d := Data{Header: header, Plan: p, Node: n, H: n.Harbor, E: n.Endpoints, Images: images(n)}
 		if err := harborFiles(e, prof, d, values, t); err != nil {
 			return nil, fmt.Errorf("node %s: %w", n.Name, err)
 		}

@@ -89,6 +89,7 @@ type Galera struct {
 	BootstrapNode  string `toml:"bootstrap_node" yaml:"bootstrap_node"`
 	BufferPoolSize string `toml:"buffer_pool_size" yaml:"buffer_pool_size" default:"1G"`
 	GcacheSize     string `toml:"gcache_size" yaml:"gcache_size" default:"512M"`
+	DataDir        string `toml:"data_dir" yaml:"data_dir" default:"/data/galera"`
 }
 
 type DBExternal struct {
@@ -104,6 +105,7 @@ type Redis struct {
 	SentinelPort int            `toml:"sentinel_port" yaml:"sentinel_port" default:"26379"`
 	Quorum       int            `toml:"quorum" yaml:"quorum"`
 	MaxMemory    string         `toml:"maxmemory" yaml:"maxmemory"`
+	DataDir      string         `toml:"data_dir" yaml:"data_dir" default:"/data/redis"`
 	External     *RedisExternal `toml:"external" yaml:"external"`
 }
 

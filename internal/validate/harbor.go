@@ -11,11 +11,7 @@ import (
 // harbor checks the [harbor] table: paths, job loggers and LDAP.
 func harbor(c *check) {
 	h := &c.s.Harbor
-	for _, p := range []struct{ key, value string }{{"harbor.data_dir", h.DataDir}, {"harbor.log_dir", h.LogDir}} {
-		if p.value != "" && (!path.IsAbs(p.value) || path.Clean(p.value) != p.value || p.value == "/") {
-			c.errorf(p.key, "write a clean absolute path such as /data/harbor", "%q is not a clean absolute directory", p.value)
-		}
-	}
+	dirs(c)
 	if slices.Contains(h.JobLoggers, "FILE") {
 		if n := len(c.s.NodesWithRole(spec.RoleHarbor)); n >= 2 {
 			c.warnf("harbor.job_loggers", `use ["DB"]`,
@@ -23,6 +19,26 @@ func harbor(c *check) {
 		}
 	}
 	ldap(c)
+}
+
+// dirs checks the host directories the compose files mount.
+func dirs(c *check) {
+	h := &c.s.Harbor
+	list := []struct{ key, value string }{{"harbor.data_dir", h.DataDir}, {"harbor.log_dir", h.LogDir}}
+	if g := c.s.Database.Galera; g != nil {
+		list = append(list, struct{ key, value string }{"database.galera.data_dir", g.DataDir})
+	}
+	list = append(list, struct{ key, value string }{"redis.data_dir", c.s.Redis.DataDir})
+	for i, site := range c.s.Sites {
+		if site.Redis != nil {
+			list = append(list, struct{ key, value string }{spec.JoinIndex("site", i) + ".redis.data_dir", site.Redis.DataDir})
+		}
+	}
+	for _, p := range list {
+		if p.value != "" && (!path.IsAbs(p.value) || path.Clean(p.value) != p.value || p.value == "/") {
+			c.errorf(p.key, "write a clean absolute path such as /data/harbor", "%q is not a clean absolute directory", p.value)
+		}
+	}
 }
 
 func ldap(c *check) {
