@@ -5,16 +5,25 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 FUZZTIME ?= 5m
 
-.PHONY: all build test lint demo bench fuzz clean
+.PHONY: all build test test-services lint demo bench fuzz clean
 
 all: build
 
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/harborgen
 
-# Every test: unit, golden, CLI, and the fuzz seed corpora (run as tests).
+# Every test: unit, golden, CLI, the fuzz seed corpora (run as tests), then
+# the real-service suite.
 test: lint
-	$(GO) test -count=1 ./...
+	$(GO) test -count=1 $$($(GO) list ./... | grep -v '/internal/services$$')
+	$(MAKE) --no-print-directory test-services
+
+# The real-service suite alone: renders loopback specs and starts Galera,
+# Redis, nginx, HAProxy and Ceph RGW from the rendered files on 127.0.0.x.
+# HARBORGEN_SERVICES_SPEC=path tries another loopback spec first. Its
+# "real-services: ..." lines are the summary.
+test-services:
+	$(GO) test -count=1 -v -timeout 30m ./internal/services
 
 lint:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \

@@ -98,10 +98,13 @@ type Storage struct {
 	Path      string `json:"path,omitempty"`       // filesystem: the shared mount on the host
 }
 
-// Step is one runbook step, in order.
+// Step is one runbook step, in order: what to do on which node, the command
+// that does it (run in the node's directory), and the command that checks it.
 type Step struct {
-	Node   string `json:"node"`
-	Action string `json:"action"`
+	Node    string `json:"node"`
+	Action  string `json:"action"`
+	Command string `json:"command"`
+	Check   string `json:"check,omitempty"`
 }
 
 // Build derives the plan of a valid spec.
@@ -144,7 +147,7 @@ func Build(s *spec.Spec) (*Plan, error) {
 			}
 		}
 	}
-	p.Steps = steps(s)
+	p.Steps = steps(s, prof)
 	return p, nil
 }
 
@@ -293,42 +296,93 @@ func splitHostPort(hostport string, def int) (string, int) {
 
 // steps is the order of operations of the runbook: storage user, database,
 // Redis, Harbor, then the load balancers.
-func steps(s *spec.Spec) []Step {
+func steps(s *spec.Spec, prof *profile.Profile) []Step {
 	var out []Step
-	for _, n := range s.NodesWithRole(spec.RoleCephAdmin) {
-		out = append(out, Step{Node: n.Name, Action: "create the radosgw user (idempotent)"})
-	}
-	if g := s.Database.Galera; g != nil && s.Database.Engine == "galera" {
-		out = append(out, Step{Node: g.BootstrapNode, Action: "bootstrap the Galera cluster"})
-		for _, n := range s.NodesWithRole(spec.RoleGalera) {
-			if n.Name != g.BootstrapNode {
-				out = append(out, Step{Node: n.Name, Action: "join the Galera cluster"})
+	for _, sc := range s.Scopes() {
+		for _, n := range sc.WithRole(spec.RoleCephAdmin) {
+			if u := rgwUser(&sc.Storage); u != nil {
+				out = append(out, Step{Node: n.Name, Action: "create or complete the radosgw user (idempotent)",
+					Command: "bash rgw-user.sh", Check: "radosgw-admin user info --uid=" + u.UID})
 			}
 		}
-		out = append(out, Step{Node: g.BootstrapNode, Action: "create Harbor's database, user and grants (idempotent)"})
+	}
+	out = append(out, galeraSteps(s)...)
+	for _, sc := range s.Scopes() {
+		out = append(out, redisSteps(&sc)...)
 	}
 	for _, sc := range s.Scopes() {
-		redisNodes := sc.WithRole(spec.RoleRedis)
-		switch sc.Redis.Mode {
-		case "standalone", "sentinel", "cluster":
-			for _, n := range redisNodes {
-				out = append(out, Step{Node: n.Name, Action: "start Redis"})
-			}
-		}
-		if sc.Redis.Mode == "sentinel" {
-			for _, n := range sc.WithRole(spec.RoleSentinel) {
-				out = append(out, Step{Node: n.Name, Action: "start Redis Sentinel"})
-			}
-		}
-		if sc.Redis.Mode == "cluster" && len(redisNodes) > 0 {
-			out = append(out, Step{Node: redisNodes[0].Name, Action: "create the Redis Cluster (no-op when it exists)"})
+		for _, n := range sc.WithRole(spec.RoleHarbor) {
+			out = append(out, Step{Node: n.Name, Action: "start Harbor (and every other service of the node)",
+				Command: "docker compose up -d", Check: fmt.Sprintf("curl -fsS http://%s%s", net.JoinHostPort(n.Address, strconv.Itoa(s.Harbor.HTTPPort)), prof.PingPath)})
 		}
 	}
-	for _, n := range s.NodesWithRole(spec.RoleHarbor) {
-		out = append(out, Step{Node: n.Name, Action: "start Harbor"})
+	for _, sc := range s.Scopes() {
+		for _, n := range sc.WithRole(spec.RoleLB) {
+			check := fmt.Sprintf("curl -fsS -o /dev/null -w '%%{http_code}\\n' http://%s/", net.JoinHostPort(n.Address, strconv.Itoa(s.LB.HTTPPort)))
+			out = append(out, Step{Node: n.Name, Action: "start the load balancer", Command: "docker compose up -d", Check: check})
+		}
 	}
-	for _, n := range s.NodesWithRole(spec.RoleLB) {
-		out = append(out, Step{Node: n.Name, Action: "start the load balancer"})
+	return out
+}
+
+func galeraSteps(s *spec.Spec) []Step {
+	g := s.Database.Galera
+	if g == nil || s.Database.Engine != "galera" {
+		return nil
+	}
+	health := func(n spec.Node) string {
+		return fmt.Sprintf("curl -fsS http://%s/", net.JoinHostPort(n.Address, strconv.Itoa(GaleraCheckPort)))
+	}
+	var boot spec.Node
+	var out []Step
+	for _, n := range s.NodesWithRole(spec.RoleGalera) {
+		if n.Name == g.BootstrapNode {
+			boot = n
+			out = append(out, Step{Node: n.Name, Action: "bootstrap the Galera cluster (refuses when one is running)",
+				Command: "./galera-bootstrap.sh", Check: health(n)})
+		}
+	}
+	for _, n := range s.NodesWithRole(spec.RoleGalera) {
+		if n.Name != g.BootstrapNode {
+			out = append(out, Step{Node: n.Name, Action: "join the Galera cluster", Command: "./galera-join.sh", Check: health(n)})
+		}
+	}
+	return append(out,
+		Step{Node: boot.Name, Action: "restart the bootstrap member as an ordinary member (never leave --wsrep-new-cluster on)",
+			Command: "docker compose up -d galera", Check: health(boot)},
+		Step{Node: boot.Name, Action: "create Harbor's database, user and grants (idempotent)",
+			Command: "./galera-init-db.sh"})
+}
+
+func redisSteps(sc *spec.Scope) []Step {
+	r := &sc.Redis
+	nodes := sc.WithRole(spec.RoleRedis)
+	var out []Step
+	switch r.Mode {
+	case "standalone", "sentinel":
+		for _, n := range nodes {
+			out = append(out, Step{Node: n.Name, Action: "start Redis", Command: "docker compose up -d redis"})
+			if r.Mode == "standalone" {
+				break
+			}
+		}
+	case "cluster":
+		for _, n := range nodes {
+			names := make([]string, 0, len(r.Ports))
+			for _, p := range r.Ports {
+				names = append(names, fmt.Sprintf("redis-%d", p))
+			}
+			out = append(out, Step{Node: n.Name, Action: "start the Redis Cluster instances", Command: "docker compose up -d " + strings.Join(names, " ")})
+		}
+		if len(nodes) > 0 {
+			out = append(out, Step{Node: nodes[0].Name, Action: "create the Redis Cluster (a no-op when it exists)", Command: "./redis-cluster-create.sh"})
+		}
+	}
+	if r.Mode == "sentinel" {
+		for _, n := range sc.WithRole(spec.RoleSentinel) {
+			out = append(out, Step{Node: n.Name, Action: "start Redis Sentinel", Command: "docker compose up -d sentinel",
+				Check: fmt.Sprintf("redis-cli -h %s -p %d sentinel get-master-addr-by-name %s", n.Address, r.SentinelPort, r.MasterSet)})
+		}
 	}
 	return out
 }

@@ -40,7 +40,7 @@ func WriteText(w io.Writer, p *Plan) error {
 	}
 	b.WriteString("\nbootstrap order:\n")
 	for i, s := range p.Steps {
-		fmt.Fprintf(&b, "  %2d. %s: %s\n", i+1, s.Node, s.Action)
+		fmt.Fprintf(&b, "  %2d. %s: %s\n      $ %s\n", i+1, s.Node, s.Action, s.Command)
 	}
 	_, err := io.WriteString(w, b.String())
 	return err

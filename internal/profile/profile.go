@@ -26,6 +26,7 @@ type Profile struct {
 	ImageRegistry   string      `toml:"image_registry"`
 	RedisAuth       *bool       `toml:"redis_auth"`    // nil: true; Harbor 1.5's registry cannot send a Redis password
 	DatabaseName    string      `toml:"database_name"` // the only database name the profile can use, if fixed
+	PingPath        string      `toml:"ping_path"`     // an unauthenticated API path that answers when Harbor is up
 	Components      []Component `toml:"component"`
 	Files           []File      `toml:"file"`
 
