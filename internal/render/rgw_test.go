@@ -14,8 +14,10 @@ import (
 
 // fakeRadosgwAdmin keeps a user database in $FAKE_RGW and answers the
 // radosgw-admin calls rgw-user.sh makes, with the exit codes FACTS.md lists
-// (user info on a missing uid: 22). The real single-node Ceph test belongs to
-// the real-service suite.
+// (user info on a missing uid: 22). Like the real one, a bare `user create`
+// adds a random S3 key pair and `key create` on an existing S3 access key
+// replaces its secret. The real single-node Ceph test is in the real-service
+// suite (internal/services/ceph_test.go).
 const fakeRadosgwAdmin = `#!/usr/bin/env bash
 set -euo pipefail
 db="$FAKE_RGW/users.json"; [ -f "$db" ] || echo '{}' > "$db"
@@ -34,12 +36,17 @@ update() { jq --arg u "$uid" --arg s "$sub" --arg ak "$ak" --arg sk "$sk" --arg 
 case "$1 $2" in
   "user info") user || exit 22 ;;
   "user create") if user >/dev/null; then exit 17; fi
-    update '.[$u] = {user_id: $u, subusers: [], keys: [], swift_keys: []}'; user ;;
+    update '.[$u] = {user_id: $u, subusers: [], keys: [], swift_keys: []}'
+    if [ -n "$sub" ]; then update '.[$u].subusers += [{id: $s, permissions: "full-control"}]'; fi
+    if [ "$type" = swift ]; then update '.[$u].swift_keys += [{user: $s, secret_key: $sk}]'
+    elif [ -n "$ak" ]; then update '.[$u].keys += [{user: $u, access_key: $ak, secret_key: $sk}]'
+    else update '.[$u].keys += [{user: $u, access_key: "RANDOMACCESSKEY", secret_key: "random"}]'; fi
+    user ;;
   "subuser create") update '.[$u].subusers += [{id: $s, permissions: "full-control"}]'; user ;;
   "key create") if [ "$type" = swift ]; then
       update '.[$u].swift_keys = ([.[$u].swift_keys[] | select(.user != $s)] + [{user: $s, secret_key: $sk}])'
     else
-      update '.[$u].keys += [{user: $u, access_key: $ak, secret_key: $sk}]'
+      update '.[$u].keys = ([.[$u].keys[] | select(.access_key != $ak)] + [{user: $u, access_key: $ak, secret_key: $sk}])'
     fi; user ;;
   "quota set") update '.[$u].quota = ($size | tonumber)' ;;
   "quota enable") update '.[$u].quota_enabled = true' ;;
@@ -107,6 +114,9 @@ func TestRGWUserScript(t *testing.T) {
 			quoted, _ := json.Marshal(want)
 			if !strings.Contains(string(first), string(quoted)) {
 				t.Errorf("%s: the user lacks the rendered key:\n%s", script, first)
+			}
+			if strings.Contains(string(first), "RANDOMACCESSKEY") {
+				t.Errorf("%s: the user has a random S3 key pair nobody holds:\n%s", script, first)
 			}
 		}
 	}
