@@ -54,6 +54,7 @@ func nodeListeners(s *spec.Spec, sc *spec.Scope, n spec.Node, rolesPath string) 
 		add(4567, "Galera replication (4567)", rolesPath)
 		add(4568, "Galera IST (4568)", rolesPath)
 		add(4444, "Galera SST (4444)", rolesPath)
+		add(GaleraCheckPort, fmt.Sprintf("the Galera health check (%d)", GaleraCheckPort), rolesPath)
 	}
 	r := &sc.Redis
 	if n.HasRole(spec.RoleRedis) && (r.Mode == "standalone" || r.Mode == "sentinel" || r.Mode == "cluster") {

@@ -154,7 +154,8 @@ func Build(s *spec.Spec) (*Plan, error) {
 func services(s *spec.Spec, prof *profile.Profile, sc *spec.Scope, n spec.Node) []Service {
 	var out []Service
 	if n.HasRole(spec.RoleGalera) {
-		out = append(out, Service{Name: "galera", Image: "mariadb:10.11"})
+		out = append(out, Service{Name: "galera", Image: "mariadb:10.11"},
+			Service{Name: "galera-health", Image: "mariadb:10.11"})
 	}
 	if n.HasRole(spec.RoleRedis) {
 		switch sc.Redis.Mode {

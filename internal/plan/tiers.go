@@ -2,6 +2,7 @@ package plan
 
 import (
 	"net"
+	"slices"
 	"strconv"
 
 	"github.com/harborgen/harborgen/internal/profile"
@@ -26,9 +27,19 @@ type Galera struct {
 	// Harbor's database and user, created once on the bootstrap member.
 	Database string `json:"database"`
 	User     string `json:"user"`
-	// CheckHosts are the addresses the health-check user may connect from:
-	// every member (its own check) and every load balancer.
+	// CheckUser is the password-less, privilege-less account that the
+	// health responder (and HAProxy's mysql-check) logs in as; CheckHosts
+	// are the addresses it may connect from: every member (its own check),
+	// every load balancer, and 127.0.0.1, where a host's connection to its
+	// own 127.x address comes from.
+	CheckUser  string   `json:"check_user"`
 	CheckHosts []string `json:"check_hosts"`
+	// CheckPort is where the health responder answers HTTP: 200 only when
+	// the member is Synced and in the Primary component.
+	CheckPort int `json:"check_port"`
+	// SSTUser is the account mariabackup connects as on a donor (empty with
+	// rsync, which needs none).
+	SSTUser string `json:"sst_user,omitempty"`
 }
 
 // RedisServer is the Redis instances one redis node runs.
@@ -82,7 +93,10 @@ type Balancer struct {
 	KeyFile     string    `json:"key_file,omitempty"`
 	Sticky      bool      `json:"sticky"`
 	ReadTimeout int       `json:"read_timeout"` // seconds
-	Harbor      []Backend `json:"harbor"`       // the scope's harbor nodes, HTTP
+	Harbor      []Backend `json:"harbor"`       // the scope's harbor nodes, HTTP (HTTPS with tls node)
+	// HealthPath is the Harbor API path that answers without a login when
+	// the node is up (HAProxy's check of the harbor backends).
+	HealthPath string `json:"health_path"`
 	// Database is the TCP proxy of the database: one writer, the others
 	// backups. Redis proxies the scope's Redis master (standalone: the one).
 	Database   *TCPProxy   `json:"database,omitempty"`
@@ -108,6 +122,9 @@ type TCPProxy struct {
 	Backends []Backend `json:"backends"`
 	// CheckPort is where a Galera member's sync-state check answers (HAProxy).
 	CheckPort int `json:"check_port,omitempty"`
+	// Auth: the Redis backends require the redis_password (HAProxy's role
+	// check sends AUTH first).
+	Auth bool `json:"auth,omitempty"`
 }
 
 // Keepalived is the VRRP instance that carries the VIP.
@@ -133,6 +150,12 @@ const (
 	sentinelFailoverMs  = 60000
 )
 
+// The accounts the Galera bootstrap creates besides Harbor's.
+const (
+	galeraCheckUser = "clustercheck"
+	galeraSSTUser   = "mariabackup"
+)
+
 func galeraMember(s *spec.Spec, n spec.Node) *Galera {
 	g := s.Database.Galera
 	if g == nil || s.Database.Engine != "galera" || !n.HasRole(spec.RoleGalera) {
@@ -140,7 +163,11 @@ func galeraMember(s *spec.Spec, n spec.Node) *Galera {
 	}
 	out := &Galera{ClusterName: g.ClusterName, NodeName: n.Name, Address: n.Address, Port: s.Database.Port,
 		Bootstrap: n.Name == g.BootstrapNode, BootstrapNode: g.BootstrapNode, SSTMethod: g.SSTMethod,
-		MaxConnections: s.Database.MaxConnections, DataDir: g.DataDir, Database: s.Database.Name, User: s.Database.User}
+		MaxConnections: s.Database.MaxConnections, DataDir: g.DataDir, Database: s.Database.Name, User: s.Database.User,
+		CheckUser: galeraCheckUser, CheckPort: GaleraCheckPort}
+	if g.SSTMethod == "mariabackup" {
+		out.SSTUser = galeraSSTUser
+	}
 	if out.ClusterName == "" {
 		out.ClusterName = s.Cluster.Name
 	}
@@ -155,6 +182,9 @@ func galeraMember(s *spec.Spec, n spec.Node) *Galera {
 	}
 	for _, m := range s.NodesWithRole(spec.RoleLB) {
 		out.CheckHosts = append(out.CheckHosts, m.Address)
+	}
+	if !slices.Contains(out.CheckHosts, "127.0.0.1") {
+		out.CheckHosts = append(out.CheckHosts, "127.0.0.1")
 	}
 	return out
 }
@@ -212,8 +242,12 @@ func balancer(s *spec.Spec, sc *spec.Scope, n spec.Node) *Balancer {
 	if !n.HasRole(spec.RoleLB) {
 		return nil
 	}
+	prof := profile.ForVersion(s.Harbor.Version)
 	b := &Balancer{Kind: s.LB.Kind, Listen: []string{n.Address}, HTTPPort: s.LB.HTTPPort, TLS: s.TLS.Mode,
 		Sticky: s.LB.Sticky, ReadTimeout: s.LB.ProxyReadTimeout}
+	if prof != nil {
+		b.HealthPath = prof.PingPath
+	}
 	if sc.VIP != "" {
 		b.Listen = append(b.Listen, sc.VIP)
 	}
@@ -234,7 +268,7 @@ func balancer(s *spec.Spec, sc *spec.Scope, n spec.Node) *Balancer {
 		b.Database = databaseProxy(s)
 	}
 	if s.LB.ProxyRedis {
-		b.Redis = redisProxy(sc)
+		b.Redis = redisProxy(sc, prof == nil || prof.UsesRedisPassword())
 	}
 	lbs := sc.WithRole(spec.RoleLB)
 	if len(lbs) >= 2 && sc.VIP != "" {
@@ -273,12 +307,15 @@ func databaseProxy(s *spec.Spec) *TCPProxy {
 	return p
 }
 
-func redisProxy(sc *spec.Scope) *TCPProxy {
+// redisProxy sends every connection to the scope's Redis master: the one
+// instance (standalone), or the initial master with the replicas as backups
+// (sentinel; only HAProxy's role check follows a failover).
+func redisProxy(sc *spec.Scope, auth bool) *TCPProxy {
 	r := &sc.Redis
 	if len(r.Ports) == 0 || (r.Mode != "standalone" && r.Mode != "sentinel") {
 		return nil
 	}
-	p := &TCPProxy{Port: r.Ports[0], Kind: "redis"}
+	p := &TCPProxy{Port: r.Ports[0], Kind: "redis", Auth: auth}
 	for i, m := range sc.WithRole(spec.RoleRedis) {
 		p.Backends = append(p.Backends, Backend{Name: m.Name, Address: m.Address, Port: r.Ports[0], Backup: i > 0})
 		if r.Mode == "standalone" {

@@ -175,7 +175,9 @@ func renderSpec(bin, specPath string) (*Cluster, error) {
 		return nil, fmt.Errorf("secrets file: %w", err)
 	}
 	for k, v := range file {
-		c.Secrets[k] = v
+		if _, fromEnv := userSupplied[k]; !fromEnv { // HARBORGEN_SECRET_* wins, as in the CLI
+			c.Secrets[k] = v
+		}
 	}
 	for _, n := range c.Plan.Nodes {
 		if err := loopbackOnly(n.Address); err != nil {
@@ -332,7 +334,6 @@ func summary(t *testing.T, format string, args ...any) {
 	t.Helper()
 	line := "real-services: " + fmt.Sprintf(format, args...)
 	fmt.Println(line)
-	t.Log(line)
 }
 
 func tail(b []byte, n int) []byte {

@@ -18,13 +18,17 @@ rgw() {
 	radosgw-admin "${admin_args[@]}" "$@"
 }
 
+subuser="$uid:swift"
+
+# The user is created with its keys: a bare `user create` adds a random S3
+# key pair that nobody holds.
 if ! info="$(rgw user info --uid="$uid" 2>/dev/null)"; then
-	rgw user create --uid="$uid" --display-name="Harbor registry" >/dev/null
+	rgw user create --uid="$uid" --display-name="Harbor registry" \
+		--subuser="$subuser" --access=full --key-type=swift --secret-key="$RGW_SWIFT_KEY" >/dev/null
 	info="$(rgw user info --uid="$uid")"
 	echo "created radosgw user $uid"
 fi
 
-subuser="$uid:swift"
 if ! jq -e --arg s "$subuser" '.subusers[] | select(.id == $s)' >/dev/null <<< "$info"; then
 	rgw subuser create --uid="$uid" --subuser="$subuser" --access=full >/dev/null
 	echo "created swift subuser $subuser"

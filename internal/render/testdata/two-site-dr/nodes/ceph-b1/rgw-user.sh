@@ -18,13 +18,18 @@ rgw() {
 	radosgw-admin "${admin_args[@]}" "$@"
 }
 
+# The user is created with its keys: a bare `user create` adds a random S3
+# key pair that nobody holds.
 if ! info="$(rgw user info --uid="$uid" 2>/dev/null)"; then
-	rgw user create --uid="$uid" --display-name="Harbor registry" >/dev/null
+	rgw user create --uid="$uid" --display-name="Harbor registry" \
+		--key-type=s3 --access-key="$RGW_S3_ACCESS_KEY" --secret-key="$RGW_S3_SECRET_KEY" >/dev/null
 	info="$(rgw user info --uid="$uid")"
 	echo "created radosgw user $uid"
 fi
 
-if ! jq -e --arg k "$RGW_S3_ACCESS_KEY" '.keys[] | select(.access_key == $k)' >/dev/null <<< "$info"; then
+# key create on an existing access key replaces its secret.
+current="$(jq -r --arg k "$RGW_S3_ACCESS_KEY" '.keys[] | select(.access_key == $k) | .secret_key' <<< "$info")"
+if [ "$current" != "$RGW_S3_SECRET_KEY" ]; then
 	rgw key create --uid="$uid" --key-type=s3 --access-key="$RGW_S3_ACCESS_KEY" --secret-key="$RGW_S3_SECRET_KEY" >/dev/null
 	echo "set the s3 keys of $uid"
 fi

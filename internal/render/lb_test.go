@@ -1,0 +1,162 @@
+package render_test
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/harborgen/harborgen/internal/plan"
+	"github.com/harborgen/harborgen/internal/render"
+	"github.com/harborgen/harborgen/internal/spec"
+	"github.com/harborgen/harborgen/internal/tree"
+)
+
+// lbSecrets are plain secret values: HAProxy's Redis check carries the Redis
+// password in an inline command, which refuses spaces and quotes.
+var lbSecrets = map[string]string{"keepalived_auth_pass": "kapass01", "redis_password": "redis-pass_01"}
+
+// renderLB renders ha-modern's tree after change edits its load balancer.
+func renderLB(t *testing.T, change func(*spec.Spec)) map[string]string {
+	t.Helper()
+	s, _ := loadPlan(t, "ha-modern")
+	change(s)
+	p, err := plan.Build(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	values := fakeSecrets(t, s)
+	for k, v := range lbSecrets {
+		values[k] = v
+	}
+	tr, err := render.Tree(p, "harborgen.toml", values)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return files(tr, "nodes/lb01/")
+}
+
+func files(tr *tree.Tree, prefix string) map[string]string {
+	out := map[string]string{}
+	for _, f := range tr.Files() {
+		if rel, ok := strings.CutPrefix(f.Path, prefix); ok {
+			out[rel] = string(f.Data)
+		}
+	}
+	return out
+}
+
+// TestLBFiles renders the balancer of ha-modern in each variant and checks
+// the lines that make the variant: stickiness only for the UI, TLS ending on
+// the balancer or passed through, the TCP proxies, keepalived.
+func TestLBFiles(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		change func(*spec.Spec)
+		file   string
+		want   []string // regular expressions, each must match
+		absent []string
+	}{
+		{name: "nginx sticky tls lb", change: func(*spec.Spec) {}, file: "lb/nginx.conf",
+			want: []string{
+				`(?s)upstream harbor_ui \{\s+ip_hash;.*keepalive 32;`,
+				`(?s)upstream harbor_registry \{\s+least_conn;`,
+				`(?s)location / \{\s+proxy_pass http://harbor_ui;`,
+				`(?s)location /v2/ \{\s+proxy_pass http://harbor_registry;`,
+				`(?s)location /service/ \{\s+proxy_pass http://harbor_registry;`,
+				`listen 127\.0\.0\.31:443 ssl;`, `listen 10\.20\.0\.100:443 ssl;`, `listen 10\.20\.0\.100:80;`,
+				`return 308 https://\$host\$request_uri;`,
+				`ssl_certificate /etc/nginx/tls/registry\.crt;`,
+				`client_max_body_size 0;`, `chunked_transfer_encoding on;`, `proxy_http_version 1\.1;`,
+				`proxy_set_header Connection "";`, `proxy_request_buffering off;`, `proxy_buffering off;`,
+				`proxy_read_timeout 900s;`, `proxy_send_timeout 900s;`, `proxy_set_header Host \$http_host;`,
+				`proxy_set_header X-Forwarded-Proto \$scheme;`, `ip_nonlocal_bind=1`,
+			},
+			absent: []string{`listen (0\.0\.0\.0:)?\d+[ ;]`, `stream \{`, `/etc/harbor/tls`}},
+		{name: "nginx not sticky tls none", change: func(s *spec.Spec) { s.LB.Sticky = false; s.TLS.Mode = "none"; s.LB.ProxyReadTimeout = 300 },
+			file:   "lb/nginx.conf",
+			want:   []string{`(?s)upstream harbor \{\s+least_conn;`, `proxy_pass http://harbor;`, `listen 127\.0\.0\.31:80;`, `proxy_read_timeout 300s;`},
+			absent: []string{`ip_hash`, `ssl`, `:443`, `return 308`}},
+		{name: "nginx tls node", change: func(s *spec.Spec) { s.TLS.Mode = "node" }, file: "lb/nginx.conf",
+			want: []string{`(?s)stream \{.*upstream harbor_tls \{\s+# [^\n]*\n\s+hash \$remote_addr consistent;\s+server 127\.0\.0\.21:8443 `,
+				`(?s)stream \{.*listen 127\.0\.0\.31:443;\s+listen 10\.20\.0\.100:443;\s+proxy_pass harbor_tls;`, `return 308 https://`},
+			absent: []string{`ssl_certificate`, `proxy_pass http://`}},
+		{name: "nginx database and redis", change: func(s *spec.Spec) { s.LB.ProxyDatabase = true; s.LB.ProxyRedis = true },
+			file: "lb/nginx.conf",
+			want: []string{`(?s)upstream database \{\s+server 127\.0\.0\.41:5432 `, `listen 127\.0\.0\.31:5432;`,
+				`(?s)upstream redis \{\s+server 127\.0\.0\.21:6379 [^\n]*\n\s+server 127\.0\.0\.22:6379 [^\n]* backup;`, `proxy_timeout 1h;`}},
+		{name: "haproxy sticky tls lb", change: func(s *spec.Spec) { s.LB.Kind = "haproxy" }, file: "lb/haproxy.cfg",
+			want: []string{`bind 127\.0\.0\.31:80\n`, `bind 10\.20\.0\.100:443 ssl crt /usr/local/etc/haproxy/tls/registry\.pem`,
+				`http-request redirect scheme https code 308 unless \{ ssl_fc \}`,
+				`use_backend harbor_registry if \{ path_beg /v2/ /service/ \}`, `default_backend harbor_ui`,
+				`cookie HARBORLB insert indirect nocache httponly secure`, `server harbor01 127\.0\.0\.21:8080 check cookie harbor01`,
+				`option httpchk GET /api/v2\.0/ping`, `timeout client 900s`, `timeout server 900s`},
+			absent: []string{`bind (0\.0\.0\.0|\*)?:\d+`, `frontend database`, `frontend redis`}},
+		{name: "haproxy not sticky tls node", change: func(s *spec.Spec) { s.LB.Kind = "haproxy"; s.LB.Sticky = false; s.TLS.Mode = "node" },
+			file: "lb/haproxy.cfg",
+			want: []string{`(?s)frontend https\s+mode tcp`, `(?s)backend harbor_tls\s+mode tcp\s+balance leastconn`,
+				`server harbor01 127\.0\.0\.21:8443 check check-ssl verify none`},
+			absent: []string{`cookie`, `ssl crt`, `backend harbor_ui`}},
+		{name: "haproxy redis role check", change: func(s *spec.Spec) { s.LB.Kind = "haproxy"; s.LB.ProxyRedis = true; s.LB.ProxyDatabase = true },
+			file: "lb/haproxy.cfg",
+			want: []string{`tcp-check send "AUTH \$\{REDIS_PASSWORD\}\\r\\n"`, `tcp-check expect string role:master`,
+				`server harbor02 127\.0\.0\.22:6379 check backup`, `(?s)frontend database.*bind 127\.0\.0\.31:5432`,
+				`server external 127\.0\.0\.41:5432 check`}},
+		{name: "haproxy env", change: func(s *spec.Spec) { s.LB.Kind = "haproxy"; s.LB.ProxyRedis = true }, file: "secrets/haproxy.env",
+			want: []string{`(?m)^REDIS_PASSWORD=redis-pass_01$`}},
+		{name: "keepalived", change: func(*spec.Spec) {}, file: "lb/keepalived.conf",
+			want: []string{`state MASTER`, `interface eth0`, `virtual_router_id 51`, `priority 150`, `unicast_src_ip 127\.0\.0\.31`,
+				`(?s)unicast_peer \{\s+127\.0\.0\.32\s+\}`, `include /etc/keepalived/keepalived-auth\.conf`,
+				`10\.20\.0\.100/32 dev eth0`, `check_balancer`},
+			absent: []string{`kapass01`}},
+		{name: "keepalived auth", change: func(*spec.Spec) {}, file: "secrets/keepalived-auth.conf",
+			want: []string{`(?s)authentication \{\s+auth_type PASS\s+auth_pass kapass01\s+\}`}},
+		{name: "keepalived check", change: func(*spec.Spec) {}, file: "lb/check-balancer.sh",
+			want: []string{`exec 3<>/dev/tcp/127\.0\.0\.31/80`}},
+		{name: "compose", change: func(*spec.Spec) {}, file: "docker-compose.yml",
+			want: []string{`./lb/nginx.conf:/etc/nginx/nginx.conf:ro`, `source: "/etc/harbor/tls/registry.crt"`,
+				`cap_add: \[NET_ADMIN, NET_BROADCAST, NET_RAW\]`, `./secrets/keepalived-auth.conf:/etc/keepalived/keepalived-auth.conf:ro`}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, ok := renderLB(t, func(s *spec.Spec) {
+				// The example's addresses, with the balancer on loopback
+				// so that a regexp names one node without ambiguity.
+				s.Nodes[3].Address = "127.0.0.31"
+				s.Nodes[4].Address = "127.0.0.32"
+				for i := range 3 {
+					s.Nodes[i].Address = "127.0.0.2" + string(rune('1'+i))
+				}
+				s.Database.External.Host = "127.0.0.41"
+				s.LB.VIP = "10.20.0.100"
+				tc.change(s)
+			})[tc.file]
+			if !ok {
+				t.Fatalf("%s is not rendered", tc.file)
+			}
+			for _, re := range tc.want {
+				if !regexp.MustCompile(re).MatchString(got) {
+					t.Errorf("%s does not match %s:\n%s", tc.file, re, got)
+				}
+			}
+			for _, re := range tc.absent {
+				if regexp.MustCompile(re).MatchString(got) {
+					t.Errorf("%s matches %s", tc.file, re)
+				}
+			}
+		})
+	}
+}
+
+// TestLBSecretsStayInSecrets: the keepalived and Redis passwords reach only
+// files under secrets/.
+func TestLBSecretsStayInSecrets(t *testing.T) {
+	for name, content := range renderLB(t, func(s *spec.Spec) { s.LB.Kind = "haproxy"; s.LB.ProxyRedis = true }) {
+		if strings.HasPrefix(name, "secrets/") {
+			continue
+		}
+		for _, v := range lbSecrets {
+			if strings.Contains(content, v) {
+				t.Errorf("%s holds a secret", name)
+			}
+		}
+	}
+}

@@ -1,0 +1,517 @@
+package services
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"maps"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	yaml "go.yaml.in/yaml/v3"
+
+	"github.com/harborgen/harborgen/internal/plan"
+)
+
+// TestGaleraCluster forms the Galera cluster of the spec from the rendered
+// galera.cnf of each member (only datadir, socket and the !include path
+// rewritten) and drives it with the rendered scripts, through a stand-in
+// `docker` (galeraDockerShim) that runs each node's containers as host
+// processes on its 127.0.0.x address.
+//
+// The mariadb image's entrypoint is emulated minimally: on the bootstrap
+// member the test runs mariadb-install-db and sets root@localhost's
+// password to db_root_password (what the entrypoint does with
+// MARIADB_ROOT_PASSWORD and MARIADB_ROOT_HOST=localhost, from
+// secrets/galera.env); joiners start from an empty data directory and get
+// their data by SST, as they do once the entrypoint's throw-away
+// initialisation is replaced.
+func TestGaleraCluster(t *testing.T) {
+	need(t, "mariadbd", "mariadb", "mariadb-install-db", "mariabackup", "socat", "rsync", "setsid", "timeout")
+	begin := time.Now()
+	c := clusterWith(t, "galera", func(n *plan.Node) bool { return n.Galera != nil })
+	members := c.Nodes(func(n *plan.Node) bool { return n.Galera != nil })
+	boot := members[slices.IndexFunc(members, func(n *plan.Node) bool { return n.Galera.Bootstrap })]
+	g := boot.Galera
+	h := newGaleraHarness(t, c, members)
+
+	h.initBootstrapDataDir(boot)
+	out := h.run(boot, "galera-bootstrap.sh")
+	wantContains(t, out, "starting a new cluster")
+	out = h.run(boot, "galera-bootstrap.sh")
+	wantContains(t, out, "already up and Primary")
+	for _, m := range members {
+		if m != boot {
+			h.run(m, "galera-join.sh")
+		}
+	}
+	h.waitClusterSize(members, len(members))
+
+	wantContains(t, h.run(boot, "galera-init-db.sh"), "are ready")
+	wantContains(t, h.run(boot, "galera-init-db.sh"), "are ready")
+	first, last := members[0], members[len(members)-1]
+	harbor := func(n *plan.Node, sql string) string {
+		return h.sqlAs(n, g.User, galeraSecret(c, "db_password"), g.Database, sql)
+	}
+	harbor(first, "CREATE TABLE IF NOT EXISTS harborgen_probe (id INT PRIMARY KEY, v VARCHAR(64))")
+	harbor(first, "REPLACE INTO harborgen_probe VALUES (1, 'written on "+first.Name+"')")
+	if got := harbor(last, "SELECT v FROM harborgen_probe WHERE id = 1"); got != "written on "+first.Name {
+		t.Fatalf("row read on %s: %q", last.Name, got)
+	}
+
+	for _, m := range members {
+		resp := h.healthScript(m)
+		if !strings.HasPrefix(resp, "HTTP/1.1 200 ") {
+			t.Errorf("%s: galera-health.sh answered %q, want 200", m.Name, resp)
+		}
+		if code := h.healthHTTP(m); code != http.StatusOK {
+			t.Errorf("%s: galera-health service on %d answered %d, want 200", m.Name, g.CheckPort, code)
+		}
+	}
+
+	// A second bootstrap while the others run must be refused.
+	h.stop(boot, "galera")
+	if code := h.healthScriptCode(boot); code != "503" {
+		t.Errorf("%s stopped: galera-health.sh answered %s, want 503", boot.Name, code)
+	}
+	out, err := h.tryRun(boot, "galera-bootstrap.sh")
+	if err == nil || !strings.Contains(out, "already runs a cluster") {
+		t.Fatalf("galera-bootstrap.sh with the others running: err=%v, want a refusal:\n%s", err, out)
+	}
+	// The runbook's way back: the bootstrap member rejoins as an ordinary member.
+	h.run(boot, "galera-join.sh")
+	h.waitClusterSize(members, len(members))
+	primary := 0
+	for _, m := range members {
+		if h.status(m)["wsrep_cluster_status"] == "Primary" {
+			primary++
+		}
+	}
+
+	// The bootstrap member stopped first: grastate.dat says it is not safe to
+	// bootstrap from once the others are down too.
+	h.stop(boot, "galera")
+	for _, m := range members {
+		h.stop(m, "galera")
+	}
+	out, err = h.tryRun(boot, "galera-bootstrap.sh")
+	if err == nil || !strings.Contains(out, "safe_to_bootstrap: 0") {
+		t.Fatalf("galera-bootstrap.sh from a stale member: err=%v, want a refusal:\n%s", err, out)
+	}
+	summary(t, "galera %d/%d Primary sst=%s (%.0fs)", primary, len(members), g.SSTMethod, time.Since(begin).Seconds())
+}
+
+// galeraSecret is the value render used: HARBORGEN_SECRET_* (userSupplied)
+// wins over the secrets file, while Cluster.Secrets prefers the file.
+func galeraSecret(c *Cluster, name string) string {
+	if v, ok := userSupplied[name]; ok {
+		return v
+	}
+	return c.Secrets[name]
+}
+
+func wantContains(t *testing.T, out, want string) {
+	t.Helper()
+	if !strings.Contains(out, want) {
+		t.Fatalf("output lacks %q:\n%s", want, out)
+	}
+}
+
+// galeraHarness keeps, per member, the state the docker stand-in works in:
+// <state>/<node>/{galera.cnf,client.cnf,data,up-<service>,<service>.pid,...}.
+type galeraHarness struct {
+	t     *testing.T
+	c     *Cluster
+	state string
+	env   []string
+}
+
+func newGaleraHarness(t *testing.T, c *Cluster, members []*plan.Node) *galeraHarness {
+	// Short paths: a unix socket path must fit in 108 bytes.
+	state, err := os.MkdirTemp("", "galera-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &galeraHarness{t: t, c: c, state: state}
+	bin := filepath.Join(state, "bin")
+	must(t, os.MkdirAll(bin, 0o755))
+	must(t, os.WriteFile(filepath.Join(bin, "docker"), []byte(galeraDockerShim), 0o755))
+	h.env = []string{"PATH=" + bin + ":" + os.Getenv("PATH"), "GALERA_SHIM_STATE=" + state, "GALERA_WAIT_SECONDS=120"}
+	t.Cleanup(func() {
+		for _, m := range members {
+			h.stop(m, "galera-health")
+			h.stop(m, "galera")
+		}
+		if t.Failed() {
+			for _, m := range members {
+				for _, svc := range []string{"galera", "galera-health"} {
+					if b, err := os.ReadFile(filepath.Join(state, m.Name, svc+".log")); err == nil {
+						t.Logf("--- %s %s log:\n%s", m.Name, svc, tail(b, 3000))
+					}
+				}
+			}
+		}
+		os.RemoveAll(state)
+	})
+	for _, m := range members {
+		h.prepare(m)
+	}
+	return h
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (h *galeraHarness) dir(n *plan.Node, elem ...string) string {
+	return filepath.Join(append([]string{h.state, n.Name}, elem...)...)
+}
+
+// prepare writes a member's rewritten option files and what the stand-in
+// runs for `up -d galera`, `up -d galera-health` and the bootstrap override.
+func (h *galeraHarness) prepare(n *plan.Node) {
+	t := h.t
+	node := h.c.Node(n.Name)
+	must(t, os.MkdirAll(h.dir(n, "data"), 0o755))
+	cnf, err := galeraRewriteCnf(filepath.Join(node, "galera", "galera.cnf"), map[string]string{
+		"datadir": h.dir(n, "data"), "socket": h.dir(n, "mysqld.sock"),
+	}, filepath.Join(node, "secrets", "galera-sst.cnf"))
+	must(t, err)
+	must(t, os.WriteFile(h.dir(n, "galera.cnf"), cnf, 0o600))
+	client, err := galeraRewriteCnf(filepath.Join(node, "secrets", "galera-client.cnf"), map[string]string{"socket": h.dir(n, "mysqld.sock")}, "")
+	must(t, err)
+	must(t, os.WriteFile(h.dir(n, "client.cnf"), client, 0o600))
+
+	services := galeraComposeServices(t, filepath.Join(node, "docker-compose.yml"))
+	paths := map[string]string{ // the compose file's bind mounts
+		"/etc/mysql/galera.cnf":                h.dir(n, "galera.cnf"),
+		"/etc/mysql/secrets/galera-client.cnf": h.dir(n, "client.cnf"),
+		"/usr/local/bin/galera-health.sh":      filepath.Join(node, "galera", "galera-health.sh"),
+	}
+	var pathLines []string
+	for _, from := range slices.Sorted(maps.Keys(paths)) {
+		pathLines = append(pathLines, from+"\t"+paths[from])
+	}
+	must(t, os.WriteFile(h.dir(n, "paths"), []byte(strings.Join(pathLines, "\n")+"\n"), 0o644))
+
+	cmd := services["galera"].Command
+	if len(cmd) < 2 || cmd[0] != "mariadbd" || cmd[1] != "--defaults-file=/etc/mysql/galera.cnf" {
+		t.Fatalf("%s: galera command %q: want mariadbd --defaults-file=/etc/mysql/galera.cnf first", n.Name, cmd)
+	}
+	upGalera := "#!/usr/bin/env bash\nexec mariadbd " + galeraShellWords(galeraMapPaths(cmd[1:], paths)) + " --user=root \"$@\"\n"
+	must(t, os.WriteFile(h.dir(n, "up-galera"), []byte(upGalera), 0o755))
+	health := services["galera-health"].Entrypoint
+	if len(health) == 0 || health[0] != "socat" {
+		t.Fatalf("%s: galera-health entrypoint %q: want socat", n.Name, health)
+	}
+	upHealth := "#!/usr/bin/env bash\nexec " + galeraShellWords(galeraMapPaths(health, paths)) + "\n"
+	must(t, os.WriteFile(h.dir(n, "up-galera-health"), []byte(upHealth), 0o755))
+	if n.Galera.Bootstrap {
+		override := galeraComposeServices(t, filepath.Join(node, "galera", "bootstrap.yml"))["galera"].Command
+		if len(override) <= len(cmd) || !slices.Equal(override[:len(cmd)], cmd) {
+			t.Fatalf("bootstrap.yml command %q does not extend %q", override, cmd)
+		}
+		must(t, os.WriteFile(h.dir(n, "bootstrap-args"), []byte(strings.Join(override[len(cmd):], "\n")+"\n"), 0o644))
+	}
+}
+
+type galeraComposeService struct {
+	Command    []string `yaml:"command"`
+	Entrypoint []string `yaml:"entrypoint"`
+}
+
+func galeraComposeServices(t *testing.T, path string) map[string]galeraComposeService {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	must(t, err)
+	var f struct {
+		Services map[string]galeraComposeService `yaml:"services"`
+	}
+	if err := yaml.Unmarshal(b, &f); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return f.Services
+}
+
+func galeraMapPaths(args []string, paths map[string]string) []string {
+	out := make([]string, len(args))
+	for i, a := range args {
+		for from, to := range paths {
+			a = strings.ReplaceAll(a, from, to)
+		}
+		out[i] = a
+	}
+	return out
+}
+
+func galeraShellWords(args []string) string {
+	q := make([]string, len(args))
+	for i, a := range args {
+		q[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+	}
+	return strings.Join(q, " ")
+}
+
+// galeraRewriteCnf replaces the values of the given keys (every one must be
+// there) and the !include of the SST secret, and nothing else.
+func galeraRewriteCnf(path string, values map[string]string, include string) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{}
+	var out []string
+	for _, line := range strings.Split(string(b), "\n") {
+		key, _, ok := strings.Cut(line, "=")
+		key = strings.TrimSpace(key)
+		switch {
+		case ok && values[key] != "":
+			line = key + " = " + values[key]
+			seen[key] = true
+		case strings.HasPrefix(line, "!include "):
+			if include == "" {
+				return nil, fmt.Errorf("%s: unexpected %s", path, line)
+			}
+			line = "!include " + include
+			seen["!include"] = true
+		}
+		out = append(out, line)
+	}
+	for key := range values {
+		if !seen[key] {
+			return nil, fmt.Errorf("%s: no %s", path, key)
+		}
+	}
+	return []byte(strings.Join(out, "\n")), nil
+}
+
+// initBootstrapDataDir is the image entrypoint's first start, reduced to
+// what the scripts rely on: system tables, and root@localhost with
+// db_root_password.
+func (h *galeraHarness) initBootstrapDataDir(n *plan.Node) {
+	t := h.t
+	data := h.dir(n, "data")
+	out, err := exec.Command("mariadb-install-db", "--no-defaults", "--datadir="+data, "--user=root",
+		"--auth-root-authentication-method=normal", "--skip-test-db").CombinedOutput()
+	if err != nil {
+		t.Fatalf("mariadb-install-db: %v\n%s", err, out)
+	}
+	pw := strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(galeraSecret(h.c, "db_root_password"))
+	cmd := exec.Command("mariadbd", "--no-defaults", "--datadir="+data, "--user=root", "--bootstrap", "--skip-networking")
+	cmd.Stdin = strings.NewReader("FLUSH PRIVILEGES;\nALTER USER 'root'@'localhost' IDENTIFIED BY '" + pw + "';\n")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("set the root password: %v\n%s", err, out)
+	}
+}
+
+func (h *galeraHarness) tryRun(n *plan.Node, script string) (string, error) {
+	h.t.Helper()
+	env := append(slices.Clone(h.env), "GALERA_DATA_DIR="+h.dir(n, "data"))
+	start := time.Now()
+	out, err := runScript(h.t, h.c.Node(n.Name), env, script)
+	h.t.Logf("%s %s (%.1fs, err=%v):\n%s", n.Name, script, time.Since(start).Seconds(), err, out)
+	return out, err
+}
+
+func (h *galeraHarness) run(n *plan.Node, script string) string {
+	h.t.Helper()
+	out, err := h.tryRun(n, script)
+	if err != nil {
+		h.t.Fatalf("%s %s: %v", n.Name, script, err)
+	}
+	return out
+}
+
+// sqlRoot runs SQL as root through the member's socket.
+func (h *galeraHarness) sqlRoot(n *plan.Node, sql string) (string, error) {
+	out, err := exec.Command("mariadb", "--defaults-file="+h.dir(n, "client.cnf"), "--batch", "--skip-column-names", "--execute="+sql).CombinedOutput()
+	return strings.TrimSpace(string(out)), err
+}
+
+// sqlAs connects over TCP to the member's address as a user.
+func (h *galeraHarness) sqlAs(n *plan.Node, user, password, db, sql string) string {
+	h.t.Helper()
+	cmd := exec.Command("mariadb", "--no-defaults", "--protocol=tcp", "--host="+n.Galera.Address, "--port="+strconv.Itoa(n.Galera.Port),
+		"--user="+user, "--database="+db, "--batch", "--skip-column-names", "--execute="+sql)
+	cmd.Env = append(os.Environ(), "MYSQL_PWD="+password)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		h.t.Fatalf("%s as %s: %s: %v\n%s", n.Name, user, sql, err, out)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+func (h *galeraHarness) status(n *plan.Node) map[string]string {
+	out, _ := h.sqlRoot(n, "SHOW GLOBAL STATUS LIKE 'wsrep_%'")
+	st := map[string]string{}
+	sc := bufio.NewScanner(strings.NewReader(out))
+	for sc.Scan() {
+		if k, v, ok := strings.Cut(sc.Text(), "\t"); ok {
+			st[k] = v
+		}
+	}
+	return st
+}
+
+func (h *galeraHarness) waitClusterSize(members []*plan.Node, size int) {
+	h.t.Helper()
+	for _, m := range members {
+		waitFor(h.t, m.Name+" in a Primary cluster of "+strconv.Itoa(size), 60*time.Second, func() error {
+			st := h.status(m)
+			if st["wsrep_cluster_size"] != strconv.Itoa(size) || st["wsrep_cluster_status"] != "Primary" || st["wsrep_local_state"] != "4" {
+				return fmt.Errorf("size=%q status=%q state=%q", st["wsrep_cluster_size"], st["wsrep_cluster_status"], st["wsrep_local_state"])
+			}
+			return nil
+		})
+	}
+}
+
+// healthScript runs the rendered responder the way socat does, with no request.
+func (h *galeraHarness) healthScript(n *plan.Node) string {
+	cmd := exec.Command("bash", filepath.Join(h.c.Node(n.Name), "galera", "galera-health.sh"))
+	cmd.Stdin = strings.NewReader("GET / HTTP/1.0\r\n\r\n")
+	out, err := cmd.Output()
+	if err != nil {
+		h.t.Errorf("%s galera-health.sh: %v", n.Name, err)
+	}
+	return string(out)
+}
+
+func (h *galeraHarness) healthScriptCode(n *plan.Node) string {
+	f := strings.Fields(h.healthScript(n))
+	if len(f) < 2 {
+		return ""
+	}
+	return f[1]
+}
+
+func (h *galeraHarness) healthHTTP(n *plan.Node) int {
+	url := fmt.Sprintf("http://%s/", net.JoinHostPort(n.Galera.Address, strconv.Itoa(n.Galera.CheckPort)))
+	var code int
+	waitFor(h.t, "galera-health on "+n.Name, 10*time.Second, func() error {
+		resp, err := (&http.Client{Timeout: 5 * time.Second}).Get(url)
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		code = resp.StatusCode
+		return nil
+	})
+	return code
+}
+
+// stop ends a service the stand-in started, by the PID it recorded: SIGTERM
+// to its process group, SIGKILL after 60 s.
+func (h *galeraHarness) stop(n *plan.Node, service string) {
+	pidFile := h.dir(n, service+".pid")
+	b, err := os.ReadFile(pidFile)
+	if err != nil {
+		return
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil || pid <= 1 {
+		return
+	}
+	defer os.Remove(pidFile)
+	_ = syscall.Kill(-pid, syscall.SIGTERM)
+	deadline := time.Now().Add(60 * time.Second)
+	for galeraAlive(pid) {
+		if time.Now().After(deadline) {
+			_ = syscall.Kill(-pid, syscall.SIGKILL)
+			deadline = time.Now().Add(time.Hour)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// galeraAlive: the process exists and is not a zombie (the stand-in that
+// started it has exited, so nothing in the test reaps it).
+func galeraAlive(pid int) bool {
+	if err := syscall.Kill(pid, 0); errors.Is(err, syscall.ESRCH) {
+		return false
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	_, rest, _ := strings.Cut(string(b), ") ")
+	return !strings.HasPrefix(rest, "Z") && !strings.HasPrefix(rest, "X")
+}
+
+// galeraDockerShim stands in for `docker compose` in a node directory, for
+// the commands the galera scripts use:
+//
+//	docker compose [-f docker-compose.yml -f galera/bootstrap.yml] up -d [--no-deps] SERVICE
+//	    runs <state>/<node>/up-SERVICE detached (its own session), with the
+//	    extra arguments of bootstrap.yml's command when that file is given;
+//	    a running service is left alone, as `up -d` leaves an unchanged one.
+//	docker compose exec -T galera CMD...
+//	    runs CMD on the host, its arguments' container paths (the compose
+//	    file's bind mounts) replaced by the host files.
+const galeraDockerShim = `#!/usr/bin/env bash
+set -euo pipefail
+node_state="$GALERA_SHIM_STATE/$(basename "$PWD")"
+[ "${1:-}" = compose ] || { echo "docker (test stand-in): only compose: $*" >&2; exit 2; }
+shift
+bootstrap=""
+while [ "${1:-}" = -f ]; do
+	[ -f "$2" ] || { echo "docker (test stand-in): no file $2" >&2; exit 1; }
+	case "$2" in
+	docker-compose.yml) ;;
+	galera/bootstrap.yml) bootstrap=1 ;;
+	*) echo "docker (test stand-in): unexpected -f $2" >&2; exit 2 ;;
+	esac
+	shift 2
+done
+case "${1:-}" in
+up)
+	shift
+	[ "${1:-}" = -d ] || { echo "docker (test stand-in): up without -d" >&2; exit 2; }
+	shift
+	if [ "${1:-}" = --no-deps ]; then shift; fi
+	service="$1"
+	[ -x "$node_state/up-$service" ] || { echo "docker (test stand-in): no service $service" >&2; exit 1; }
+	pidfile="$node_state/$service.pid"
+	if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null && ! grep -q '^State:[[:space:]]*Z' "/proc/$(cat "$pidfile")/status" 2>/dev/null; then
+		exit 0
+	fi
+	args=()
+	if [ -n "$bootstrap" ] && [ "$service" = galera ]; then
+		mapfile -t args < "$node_state/bootstrap-args"
+	fi
+	setsid "$node_state/up-$service" "${args[@]}" >>"$node_state/$service.log" 2>&1 </dev/null &
+	echo "$!" > "$pidfile"
+	;;
+exec)
+	shift
+	if [ "${1:-}" = -T ]; then shift; fi
+	while [ "${1:-}" = -e ]; do shift 2; done
+	[ "${1:-}" = galera ] || { echo "docker (test stand-in): exec in ${1:-} unsupported" >&2; exit 2; }
+	shift
+	args=()
+	for a in "$@"; do
+		while IFS=$'\t' read -r from to; do
+			a="${a//"$from"/"$to"}"
+		done < "$node_state/paths"
+		args+=("$a")
+	done
+	exec "${args[@]}"
+	;;
+*)
+	echo "docker (test stand-in): unsupported: compose $*" >&2
+	exit 2
+	;;
+esac
+`
