@@ -61,6 +61,27 @@ func storageScope(c *check, sc *spec.Scope) {
 				"mount a shared filesystem (CephFS, NFS) at the path on every harbor node and set shared = true",
 				"%s%d harbor nodes store images here: the path must be a shared mount", label, n)
 		}
+		if fs.Shared {
+			perNodeDirs(c, fs.Path, base+".filesystem.path")
+		}
+	}
+}
+
+// perNodeDirs rejects a per-node directory on the shared mount: every node
+// would write the same logs, job state and database files.
+func perNodeDirs(c *check, shared, sharedPath string) {
+	if shared == "" {
+		return
+	}
+	dirs := []struct{ key, value string }{{"harbor.data_dir", c.s.Harbor.DataDir}, {"harbor.log_dir", c.s.Harbor.LogDir}, {"redis.data_dir", c.s.Redis.DataDir}}
+	if g := c.s.Database.Galera; g != nil {
+		dirs = append(dirs, struct{ key, value string }{"database.galera.data_dir", g.DataDir})
+	}
+	for _, d := range dirs {
+		if d.value == shared || strings.HasPrefix(d.value, strings.TrimSuffix(shared, "/")+"/") {
+			c.errorf(c.first(d.key, sharedPath), "keep "+d.key+" on each node's local disk, outside "+shared,
+				"%q is on the shared mount %s (%s): every node would write the same files", d.value, shared, sharedPath)
+		}
 	}
 }
 
