@@ -540,6 +540,7 @@ sticky = true
 proxy_database = true
 proxy_redis = false
 proxy_read_timeout = 900
+client_max_body_size = "0"
 
 [[site]]
 name = "idc-a"

@@ -170,3 +170,50 @@ func (l *LDAP) OverwriteJSON(searchPassword string) (string, error) {
 	}
 	return string(out), nil
 }
+
+// Schema is the one-time load of Harbor 1.5's schema: registry.sql, shipped
+// in the 1.5 offline bundle as ha/registry.sql (it drops and recreates the
+// database, then creates every table and the seed rows; Harbor 1.5 itself
+// creates no table). harbor-schema.sh on one node loads it only when the
+// marker table is absent.
+type Schema struct {
+	Database string `json:"database"` // registry: the name registry.sql hard-codes
+	// Marker is the table registry.sql creates last (and fills with the
+	// schema version): present means a complete load.
+	Marker string `json:"marker"`
+	// Via is how the script reaches the database: "galera" through the
+	// galera container of the bootstrap member (root, socket), "client"
+	// with the host's mariadb client against Host:Port as User.
+	Via  string `json:"via"`
+	Host string `json:"host,omitempty"`
+	Port int    `json:"port,omitempty"`
+	User string `json:"user,omitempty"`
+}
+
+// SchemaScript is the runbook command of the schema load; the path is the
+// registry.sql of the unpacked 1.5 offline bundle.
+const SchemaScript = "./harbor-schema.sh /path/to/harbor/ha/registry.sql"
+
+// schema is the node's part in loading Harbor 1.5's registry.sql: the Galera
+// bootstrap member (engine galera), or the first harbor node (engine
+// mariadb, external). Other engines have no schema to load.
+func schema(s *spec.Spec, n spec.Node, e *Endpoint) *Schema {
+	db := &s.Database
+	sc := &Schema{Database: db.Name, Marker: "alembic_version"}
+	switch db.Engine {
+	case "galera":
+		if db.Galera == nil || n.Name != db.Galera.BootstrapNode {
+			return nil
+		}
+		sc.Via = "galera"
+	case "mariadb":
+		harbors := s.NodesWithRole(spec.RoleHarbor)
+		if len(harbors) == 0 || harbors[0].Name != n.Name || e == nil {
+			return nil
+		}
+		sc.Via, sc.Host, sc.Port, sc.User = "client", e.Host, e.Port, db.User
+	default:
+		return nil
+	}
+	return sc
+}

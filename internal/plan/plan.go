@@ -25,6 +25,15 @@ type Plan struct {
 	ScannerPrefix string `json:"scanner_prefix"`
 	Nodes         []Node `json:"nodes"`
 	Steps         []Step `json:"steps"`
+	// Sites are the spec's [[site]] tables, in spec order (none without).
+	Sites []Site `json:"sites,omitempty"`
+}
+
+// Site is one site of a multi-site cluster.
+type Site struct {
+	Name    string `json:"name"`
+	Primary bool   `json:"primary"`
+	VIP     string `json:"vip,omitempty"`
 }
 
 // Node is what one host runs.
@@ -42,6 +51,9 @@ type Node struct {
 	Redis     *RedisServer `json:"redis,omitempty"`     // redis nodes of a rendered Redis tier
 	Sentinel  *Sentinel    `json:"sentinel,omitempty"`  // sentinel nodes (mode sentinel)
 	LB        *Balancer    `json:"lb,omitempty"`        // lb nodes
+	// Schema: the node that loads Harbor 1.5's registry.sql (engines galera
+	// and mariadb only).
+	Schema *Schema `json:"schema,omitempty"`
 }
 
 // RGWUser is the radosgw user a ceph-admin node creates for the registry.
@@ -133,6 +145,9 @@ func Build(s *spec.Spec) (*Plan, error) {
 			if n.HasRole(spec.RoleHarbor) {
 				node.Endpoints = &Endpoints{Database: database(s, &sc), Redis: redis(s, &sc), Storage: storage(&sc)}
 				node.Harbor = harbor(s, node.Endpoints)
+				node.Schema = schema(s, n, &node.Endpoints.Database)
+			} else {
+				node.Schema = schema(s, n, nil)
 			}
 			p.Nodes = append(p.Nodes, node)
 		}
@@ -143,11 +158,14 @@ func Build(s *spec.Spec) (*Plan, error) {
 			if n.Site == "" {
 				p.Nodes = append(p.Nodes, Node{Name: n.Name, Address: n.Address, Roles: n.Roles,
 					Services: services(s, prof, &spec.Scope{}, n), Listens: listens[n.Address],
-					Galera: galeraMember(s, n)})
+					Galera: galeraMember(s, n), Schema: schema(s, n, nil)})
 			}
 		}
 	}
 	p.Steps = steps(s, prof)
+	for _, site := range s.Sites {
+		p.Sites = append(p.Sites, Site{Name: site.Name, Primary: site.Primary, VIP: site.VIP})
+	}
 	return p, nil
 }
 
@@ -308,6 +326,7 @@ func steps(s *spec.Spec, prof *profile.Profile) []Step {
 		}
 	}
 	out = append(out, galeraSteps(s)...)
+	out = append(out, mariadbSchemaSteps(s)...)
 	for _, sc := range s.Scopes() {
 		out = append(out, redisSteps(&sc)...)
 	}
@@ -352,7 +371,27 @@ func galeraSteps(s *spec.Spec) []Step {
 		Step{Node: boot.Name, Action: "restart the bootstrap member as an ordinary member (never leave --wsrep-new-cluster on)",
 			Command: "docker compose up -d galera", Check: health(boot)},
 		Step{Node: boot.Name, Action: "create Harbor's database, user and grants (idempotent)",
-			Command: "./galera-init-db.sh"})
+			Command: "./galera-init-db.sh"},
+		schemaStep(boot.Name))
+}
+
+// schemaStep loads Harbor 1.5's registry.sql once (engines galera and
+// mariadb are Harbor 1.5 only).
+func schemaStep(node string) Step {
+	return Step{Node: node, Action: "load Harbor 1.5's schema, ha/registry.sql of the offline bundle (only when absent)",
+		Command: SchemaScript, Check: SchemaScript + " (a second run loads nothing and says the schema is there)"}
+}
+
+// mariadbSchemaSteps: with an external MariaDB, the first harbor node loads
+// the schema, after the operator created the database and Harbor's user.
+func mariadbSchemaSteps(s *spec.Spec) []Step {
+	if s.Database.Engine != "mariadb" {
+		return nil
+	}
+	if harbors := s.NodesWithRole(spec.RoleHarbor); len(harbors) > 0 {
+		return []Step{schemaStep(harbors[0].Name)}
+	}
+	return nil
 }
 
 func redisSteps(sc *spec.Scope) []Step {

@@ -92,8 +92,13 @@ type Balancer struct {
 	CertFile    string    `json:"cert_file,omitempty"`  // tls.mode lb, host paths
 	KeyFile     string    `json:"key_file,omitempty"`
 	Sticky      bool      `json:"sticky"`
-	ReadTimeout int       `json:"read_timeout"` // seconds
-	Harbor      []Backend `json:"harbor"`       // the scope's harbor nodes, HTTP (HTTPS with tls node)
+	ReadTimeout int       `json:"read_timeout"`  // seconds
+	MaxBodySize uint64    `json:"max_body_size"` // bytes, 0 = no limit
+	Harbor      []Backend `json:"harbor"`        // the scope's harbor nodes, HTTP (HTTPS with tls node)
+	// Remote are the other sites' harbor nodes (two sites), all backups:
+	// GET and HEAD of the registry fail over to them; every other method
+	// stays on this site.
+	Remote []Backend `json:"remote,omitempty"`
 	// HealthPath is the Harbor API path that answers without a login when
 	// the node is up (HAProxy's check of the harbor backends).
 	HealthPath string `json:"health_path"`
@@ -248,6 +253,7 @@ func balancer(s *spec.Spec, sc *spec.Scope, n spec.Node) *Balancer {
 	if prof != nil {
 		b.HealthPath = prof.PingPath
 	}
+	b.MaxBodySize, _ = spec.ParseSize(s.LB.MaxBodySize) // validated; "0" is no limit
 	if sc.VIP != "" {
 		b.Listen = append(b.Listen, sc.VIP)
 	}
@@ -263,6 +269,16 @@ func balancer(s *spec.Spec, sc *spec.Scope, n spec.Node) *Balancer {
 	}
 	for _, h := range sc.WithRole(spec.RoleHarbor) {
 		b.Harbor = append(b.Harbor, Backend{Name: h.Name, Address: h.Address, Port: harborPort})
+	}
+	if sc.Site != "" {
+		for _, other := range s.Scopes() {
+			if other.Site == sc.Site {
+				continue
+			}
+			for _, h := range other.WithRole(spec.RoleHarbor) {
+				b.Remote = append(b.Remote, Backend{Name: h.Name, Address: h.Address, Port: harborPort, Backup: true})
+			}
+		}
 	}
 	if s.LB.ProxyDatabase {
 		b.Database = databaseProxy(s)

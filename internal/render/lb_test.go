@@ -101,6 +101,12 @@ func TestLBFiles(t *testing.T) {
 			want: []string{`tcp-check send "AUTH \$\{REDIS_PASSWORD\}\\r\\n"`, `tcp-check expect string role:master`,
 				`server harbor02 127\.0\.0\.22:6379 check backup`, `(?s)frontend database.*bind 127\.0\.0\.31:5432`,
 				`server external 127\.0\.0\.41:5432 check`}},
+		{name: "nginx body limit", change: func(s *spec.Spec) { s.LB.MaxBodySize = "10G" }, file: "lb/nginx.conf",
+			want: []string{`client_max_body_size 10737418240;`}},
+		{name: "haproxy body limit", change: func(s *spec.Spec) { s.LB.Kind = "haproxy"; s.LB.MaxBodySize = "1M" }, file: "lb/haproxy.cfg",
+			want: []string{`http-request deny deny_status 413 if \{ req\.hdr_val\(content-length\) gt 1048576 \}`}},
+		{name: "haproxy no body limit", change: func(s *spec.Spec) { s.LB.Kind = "haproxy" }, file: "lb/haproxy.cfg",
+			absent: []string{`deny_status 413`}},
 		{name: "haproxy env", change: func(s *spec.Spec) { s.LB.Kind = "haproxy"; s.LB.ProxyRedis = true }, file: "secrets/haproxy.env",
 			want: []string{`(?m)^REDIS_PASSWORD=redis-pass_01$`}},
 		{name: "keepalived", change: func(*spec.Spec) {}, file: "lb/keepalived.conf",
@@ -158,5 +164,124 @@ func TestLBSecretsStayInSecrets(t *testing.T) {
 				t.Errorf("%s holds a secret", name)
 			}
 		}
+	}
+}
+
+// TestLBTwoSites renders each site's balancer of two-site-dr: GET and HEAD
+// of the registry go to both sites (this site's nodes first, the other's as
+// backups) with retry on failure, every other method to this site only.
+// Without sites (ha-modern) none of it is rendered.
+func TestLBTwoSites(t *testing.T) {
+	renderDR := func(t *testing.T, node string, change func(*spec.Spec)) map[string]string {
+		t.Helper()
+		s, _ := loadPlan(t, "two-site-dr")
+		change(s)
+		p, err := plan.Build(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tr, err := render.Tree(p, "harborgen.toml", fakeSecrets(t, s))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return files(tr, "nodes/"+node+"/")
+	}
+	haproxy := func(s *spec.Spec) { s.LB.Kind = "haproxy" }
+	for _, tc := range []struct {
+		name   string
+		files  func(t *testing.T) map[string]string
+		file   string
+		want   []string
+		absent []string
+	}{
+		{name: "nginx site a", files: func(t *testing.T) map[string]string { return renderDR(t, "lb-a1", func(*spec.Spec) {}) },
+			file: "lb/nginx.conf",
+			want: []string{
+				`(?s)upstream harbor_read \{\s+least_conn;\s+server 10\.1\.0\.11:8080 [^\n]*fail_timeout=10s; # harbor-a1\s+` +
+					`server 10\.1\.0\.12:8080 [^\n]*fail_timeout=10s; # harbor-a2\s+server 10\.2\.0\.11:8080 [^\n]* backup; # harbor-b1\s+` +
+					`server 10\.2\.0\.12:8080 [^\n]* backup; # harbor-b2\s+keepalive 32;`,
+				`(?s)map \$request_method \$harbor_by_method \{\s+GET harbor_read;\s+HEAD harbor_read;\s+default harbor_registry;\s+\}`,
+				`(?s)location /v2/ \{\s+proxy_pass http://\$harbor_by_method;\s+proxy_next_upstream error timeout http_502 http_503 http_504;\s+` +
+					`proxy_next_upstream_tries 4;\s+proxy_next_upstream_timeout 60s;`,
+				`(?s)location /service/ \{\s+proxy_pass http://\$harbor_by_method;\s+proxy_next_upstream error timeout http_502 http_503 http_504;`,
+				`(?s)location / \{\s+proxy_pass http://harbor_ui;`,
+			},
+			absent: []string{`(?s)upstream harbor_registry \{[^}]*10\.2\.0`, `(?s)upstream harbor_ui \{[^}]*10\.2\.0`, `http_404`}},
+		{name: "nginx site b", files: func(t *testing.T) map[string]string { return renderDR(t, "lb-b2", func(*spec.Spec) {}) },
+			file: "lb/nginx.conf",
+			want: []string{`(?s)upstream harbor_read \{\s+least_conn;\s+server 10\.2\.0\.11:8080 [^\n]*fail_timeout=10s; # harbor-b1\s+` +
+				`server 10\.2\.0\.12:8080 [^\n]*fail_timeout=10s; # harbor-b2\s+server 10\.1\.0\.11:8080 [^\n]* backup; # harbor-a1`},
+			absent: []string{`(?s)upstream harbor_registry \{[^}]*10\.1\.0`}},
+		{name: "nginx not sticky", files: func(t *testing.T) map[string]string {
+			return renderDR(t, "lb-a1", func(s *spec.Spec) { s.LB.Sticky = false })
+		}, file: "lb/nginx.conf",
+			want:   []string{`default harbor;`, `(?s)location / \{\s+proxy_pass http://harbor;`, `proxy_pass http://\$harbor_by_method;`},
+			absent: []string{`(?s)upstream harbor \{[^}]*10\.2\.0`}},
+		{name: "nginx tls node", files: func(t *testing.T) map[string]string {
+			return renderDR(t, "lb-a1", func(s *spec.Spec) { s.TLS.Mode = "node" })
+		}, file: "lb/nginx.conf",
+			want:   []string{`TLS hides the method: every request stays on this site`},
+			absent: []string{`harbor_read`, `(?s)upstream harbor_tls \{[^}]*10\.2\.0`}},
+		{name: "haproxy site a", files: func(t *testing.T) map[string]string { return renderDR(t, "lb-a1", haproxy) },
+			file: "lb/haproxy.cfg",
+			want: []string{
+				`(?s)acl read method GET HEAD\s+acl registry path_beg /v2/ /service/\s+use_backend harbor_read if read registry\s+` +
+					`use_backend harbor_registry if \{ path_beg /v2/ /service/ \}\s+default_backend harbor_ui`,
+				`(?s)backend harbor_read\s+balance leastconn\s+option httpchk GET /api/v2\.0/ping\s+http-check expect status 200\s+` +
+					`retry-on conn-failure empty-response response-timeout 502 503 504\s+retries 4\s+option redispatch 1\s+` +
+					`server harbor-a1 10\.1\.0\.11:8080 check\s+server harbor-a2 10\.1\.0\.12:8080 check\s+` +
+					`server harbor-b1 10\.2\.0\.11:8080 check backup\s+server harbor-b2 10\.2\.0\.12:8080 check backup`,
+			},
+			absent: []string{`(?s)backend harbor_registry[^#]*10\.2\.0`, `(?s)backend harbor_ui[^#]*10\.2\.0`, `retry-on[^\n]*404`}},
+		{name: "without sites nginx", files: func(t *testing.T) map[string]string { return renderLB(t, func(*spec.Spec) {}) },
+			file:   "lb/nginx.conf",
+			want:   []string{`(?s)location /v2/ \{\s+proxy_pass http://harbor_registry;\s+\}`},
+			absent: []string{`harbor_read`, `\$request_method`, `proxy_next_upstream`, ` backup;`}},
+		{name: "without sites haproxy", files: func(t *testing.T) map[string]string { return renderLB(t, haproxy) },
+			file:   "lb/haproxy.cfg",
+			absent: []string{`harbor_read`, `acl read`, `retry-on`, `redispatch`, ` backup`}},
+		{name: "runbook sites", files: func(t *testing.T) map[string]string {
+			s, _ := loadPlan(t, "two-site-dr")
+			p, err := plan.Build(s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tr, err := render.Tree(p, "harborgen.toml", fakeSecrets(t, s))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return files(tr, "")
+		}, file: "README.md",
+			want: []string{`## Sites`, `\| idc-a \| yes \| 10\.1\.0\.100 \|`, `\*\*idc-a\*\* is the primary site`, `never retries a 403 or 404`,
+				`Push-based`, `Event Based`, `one rule per project`}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, ok := tc.files(t)[tc.file]
+			if !ok {
+				t.Fatalf("%s is not rendered", tc.file)
+			}
+			for _, re := range tc.want {
+				if !regexp.MustCompile(re).MatchString(got) {
+					t.Errorf("%s does not match %s:\n%s", tc.file, re, got)
+				}
+			}
+			for _, re := range tc.absent {
+				if regexp.MustCompile(re).MatchString(got) {
+					t.Errorf("%s matches %s", tc.file, re)
+				}
+			}
+		})
+	}
+}
+
+// TestRunbookWithoutSites: a cluster without sites gets no Sites section.
+func TestRunbookWithoutSites(t *testing.T) {
+	s, p := loadPlan(t, "ha-modern")
+	tr, err := render.Tree(p, "harborgen.toml", fakeSecrets(t, s))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := files(tr, "")["README.md"]; strings.Contains(got, "## Sites") || !strings.Contains(got, "\n\n## Re-rendering") {
+		t.Errorf("README.md without sites has a Sites section or lost its layout:\n%s", got)
 	}
 }

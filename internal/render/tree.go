@@ -92,6 +92,9 @@ func Tree(p *plan.Plan, specName string, values map[string]string) (*tree.Tree, 
 		if err := tierFiles(e, d, values, t); err != nil {
 			return nil, fmt.Errorf("node %s: %w", n.Name, err)
 		}
+		if err := schemaFiles(e, d, values, t); err != nil {
+			return nil, fmt.Errorf("node %s: %w", n.Name, err)
+		}
 		if n.Harbor == nil {
 			continue
 		}

@@ -34,6 +34,7 @@ var lbSpecs = []string{
 	"testdata/lb-haproxy-tls-node.toml",
 	"testdata/lb-nginx-tls-node.toml",
 	"testdata/lb-haproxy-galera.toml",
+	drSpec, // two sites: GET/HEAD to both sites' harbor nodes
 }
 
 // allClusters renders every spec of the suite and the lb specs.
@@ -164,17 +165,123 @@ func nginxArgs(conf, dir string, global []string, extra ...string) []string {
 	return args
 }
 
+// exampleNames are the example specs under examples/.
+func exampleNames(t *testing.T) []string {
+	t.Helper()
+	specs, err := filepath.Glob("../../examples/*/harborgen.toml")
+	if err != nil || len(specs) == 0 {
+		t.Fatalf("no example specs under examples/: %v", err)
+	}
+	return specs
+}
+
+var (
+	examplesOnce sync.Once
+	examples     []*Cluster
+	examplesErr  error
+)
+
+// renderedExamples renders every example under examples/ once per test
+// binary. Their addresses are not loopback: nothing may bind or connect to
+// them (see loopbackListen), so they skip renderSpec's loopback check.
+func renderedExamples(t *testing.T) []*Cluster {
+	t.Helper()
+	paths := exampleNames(t)
+	bin := harborgen(t)
+	examplesOnce.Do(func() {
+		for _, p := range paths {
+			c, err := renderExample(bin, p)
+			if err != nil {
+				examplesErr = err
+				return
+			}
+			examples = append(examples, c)
+		}
+	})
+	if examplesErr != nil {
+		t.Fatal(examplesErr)
+	}
+	return examples
+}
+
+func renderExample(bin, specPath string) (*Cluster, error) {
+	dir, err := os.MkdirTemp("", "harborgen-example-")
+	if err != nil {
+		return nil, err
+	}
+	abs, err := filepath.Abs(specPath)
+	if err != nil {
+		return nil, err
+	}
+	c := &Cluster{Spec: abs, Out: filepath.Join(dir, "out")}
+	secretsPath := filepath.Join(dir, "test.secrets.toml")
+	env := os.Environ()
+	for name, v := range userSupplied {
+		env = append(env, "HARBORGEN_SECRET_"+strings.ToUpper(name)+"="+v)
+	}
+	for _, args := range [][]string{{"secrets", "init", "--secrets", secretsPath, abs}, {"render", "--secrets", secretsPath, "--out", c.Out, abs}} {
+		cmd := exec.Command(bin, args...)
+		cmd.Env = env
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return nil, fmt.Errorf("harborgen %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+	return c, nil
+}
+
+var nginxListenAddrRe = regexp.MustCompile(`(?m)^(\s*listen\s+)([0-9.]+):(\d+)`)
+
+// loopbackListen rewrites a rendered nginx.conf of an example (a test-only
+// override, because `nginx -t` binds): every listen address outside
+// 127.0.0.0/8 becomes its own address in 127.0.1.0/24, unused by the suite's
+// specs, so that two addresses on one port stay two listeners. Nothing else
+// changes; upstream addresses are not contacted by `nginx -t`.
+func loopbackListen(t *testing.T, conf, dir string) string {
+	t.Helper()
+	src, err := os.ReadFile(conf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mapped := map[string]string{}
+	s := nginxListenAddrRe.ReplaceAllStringFunc(string(src), func(m string) string {
+		sub := nginxListenAddrRe.FindStringSubmatch(m)
+		if loopbackOnly(sub[2]) == nil {
+			return m
+		}
+		to, ok := mapped[sub[2]]
+		if !ok {
+			to = fmt.Sprintf("127.0.1.%d", len(mapped)+1)
+			mapped[sub[2]] = to
+		}
+		return sub[1] + to + ":" + sub[3]
+	})
+	out := filepath.Join(dir, "example-nginx.conf")
+	writeFile(t, out, []byte(s))
+	return out
+}
+
 // TestNginxConfigs runs `nginx -t` on every nginx configuration the suite
-// renders: the load balancers' and the Harbor nodes' own proxy and portal.
+// renders: the load balancers' and the Harbor nodes' own proxy and portal,
+// of the suite's specs and of every example under examples/ (listen
+// addresses moved to loopback, see loopbackListen).
 func TestNginxConfigs(t *testing.T) {
 	need(t, "nginx")
 	n := 0
-	for _, c := range allClusters(t) {
+	suite := allClusters(t)
+	for i, c := range append(suite, renderedExamples(t)...) {
+		example := i >= len(suite)
 		for _, conf := range renderedFiles(t, c, "nginx.conf") {
 			rel, _ := filepath.Rel(c.Out, conf)
-			t.Run(filepath.Base(c.Spec)+"/"+rel, func(t *testing.T) {
+			name := filepath.Base(c.Spec)
+			if example {
+				name = "examples/" + filepath.Base(filepath.Dir(c.Spec))
+			}
+			t.Run(name+"/"+rel, func(t *testing.T) {
 				dir := t.TempDir()
 				cert, key := selfSigned(t, dir)
+				if example {
+					conf = loopbackListen(t, conf, dir)
+				}
 				file, global := nginxOverride(t, conf, dir, cert, key)
 				out, err := exec.Command("nginx", append([]string{"-t"}, nginxArgs(file, dir, global)...)...).CombinedOutput()
 				if err != nil {

@@ -155,6 +155,7 @@ type LB struct {
 	ProxyDatabase    bool   `toml:"proxy_database" yaml:"proxy_database"`
 	ProxyRedis       bool   `toml:"proxy_redis" yaml:"proxy_redis"`
 	ProxyReadTimeout int    `toml:"proxy_read_timeout" yaml:"proxy_read_timeout" default:"900"`
+	MaxBodySize      string `toml:"client_max_body_size" yaml:"client_max_body_size" default:"0"`
 }
 
 // Site is one data center of the two-site topology. Its Redis and Storage,

@@ -33,6 +33,7 @@ var rules = []func(c *check){
 	ports,
 	harbor,
 	tls,
+	lb,
 	sites,
 }
 

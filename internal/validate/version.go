@@ -38,7 +38,10 @@ func version(c *check) {
 			c.errorf(sc.RedisPath+".external.host", "name one Redis host:port",
 				"%sa list of Sentinel hosts needs Harbor %s or later; this spec has %s", where(&sc), profile.Sentinel.Since, v)
 		}
-		if sc.Redis.Mode == "cluster" {
+		if sc.Redis.Mode == "cluster" && !profile.Has(v, profile.Sentinel) {
+			c.errorf(sc.RedisPath+".mode", `use mode = "standalone": one Redis instance`,
+				"%sHarbor %s talks to one Redis host:port (registry redis.addr, UI sessions, job queue); a Redis Cluster fails at login with MOVED", where(&sc), v)
+		} else if sc.Redis.Mode == "cluster" {
 			c.warnf(sc.RedisPath+".mode", "use mode = \"sentinel\" (Harbor 2.1+) or \"standalone\"; --strict makes this an error",
 				"%sno Harbor version can use Redis Cluster (MOVED, CROSSSLOT, \"SELECT is not allowed in cluster mode\"); harborgen renders it as asked", where(&sc))
 		}
