@@ -11,7 +11,6 @@ import (
 	"testing"
 
 	"github.com/harborgen/harborgen/internal/plan"
-	"github.com/harborgen/harborgen/internal/render"
 	"github.com/harborgen/harborgen/internal/spec"
 	"github.com/harborgen/harborgen/internal/tree"
 )
@@ -24,15 +23,7 @@ func renderGalera(t *testing.T, change func(*spec.Spec)) (*plan.Plan, map[string
 	if change != nil {
 		change(s)
 	}
-	p, err := plan.Build(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	vals := fakeSecrets(t, s)
-	tr, err := render.Tree(p, "harborgen.toml", vals)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p, tr, vals := renderSpec(t, s)
 	out := filepath.Join(t.TempDir(), "out")
 	if _, err := tree.Write(out, tr); err != nil {
 		t.Fatal(err)

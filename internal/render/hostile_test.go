@@ -65,15 +65,7 @@ func TestHostileValuesRoundTrip(t *testing.T) {
 	if d.HasErrors(false) {
 		t.Fatalf("validate rejects the hostile values: %v", d.Items())
 	}
-	p, err := plan.Build(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	vals := fakeSecrets(t, s)
-	tr, err := render.Tree(p, "harborgen.toml", vals)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, tr, vals := renderSpec(t, s)
 
 	env, err := dotenv.ParseWithLookup(bytes.NewReader(file(t, tr, "nodes/harbor01/harbor/common/config/core/env")), func(string) (string, bool) { return "", false })
 	if err != nil {

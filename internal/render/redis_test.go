@@ -7,11 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/harborgen/harborgen/internal/plan"
-	"github.com/harborgen/harborgen/internal/render"
-	"github.com/harborgen/harborgen/internal/spec"
 	"github.com/harborgen/harborgen/internal/tree"
-	"github.com/harborgen/harborgen/internal/validate"
 )
 
 // redisSpecs are the real-service suite's loopback specs, one or more per
@@ -26,24 +22,8 @@ var redisSpecs = map[string]string{
 // renderSpecFile validates, plans and renders any spec file with fake secrets.
 func renderSpecFile(t *testing.T, file string) (*tree.Tree, map[string]string) {
 	t.Helper()
-	data, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, d := spec.Parse(file, data, spec.TOML)
-	validate.Validate(s, d, validate.Options{})
-	if d.HasErrors(false) {
-		t.Fatalf("%s: %v", file, d.Items())
-	}
-	p, err := plan.Build(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	vals := fakeSecrets(t, s)
-	tr, err := render.Tree(p, filepath.Base(file), vals)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, _ := loadPlanFile(t, file)
+	_, tr, vals := renderSpec(t, s)
 	return tr, vals
 }
 

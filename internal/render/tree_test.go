@@ -28,7 +28,28 @@ var examples = []string{"ha-galera-ceph", "ha-modern", "shared-fs", "two-site-dr
 
 func loadPlan(t testing.TB, example string) (*spec.Spec, *plan.Plan) {
 	t.Helper()
-	file := filepath.Join("../../examples", example, "harborgen.toml")
+	return loadPlanFile(t, filepath.Join("../../examples", example, "harborgen.toml"))
+}
+
+// renderSpec plans and renders a valid spec with the fake secrets.
+func renderSpec(t testing.TB, s *spec.Spec) (*plan.Plan, *tree.Tree, map[string]string) {
+	t.Helper()
+	p, err := plan.Build(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vals := fakeSecrets(t, s)
+	tr, err := render.Tree(p, "harborgen.toml", vals)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p, tr, vals
+}
+
+// loadPlanFile parses, validates and plans a TOML spec; an invalid spec
+// fails the test.
+func loadPlanFile(t testing.TB, file string) (*spec.Spec, *plan.Plan) {
+	t.Helper()
 	data, err := os.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)

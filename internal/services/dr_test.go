@@ -86,13 +86,7 @@ func drStubs(t *testing.T, backends []plan.Backend) map[string]*drStub {
 	t.Helper()
 	out := map[string]*drStub{}
 	for _, b := range backends {
-		if err := loopbackOnly(b.Address); err != nil {
-			t.Fatal(err)
-		}
-		ln, err := net.Listen("tcp", b.HostPort())
-		if err != nil {
-			t.Fatalf("stub %s: %v", b.Name, err)
-		}
+		ln := listen(t, b)
 		s := &drStub{b: b, seen: map[string]int{}}
 		s.srv = &http.Server{Handler: s, ReadHeaderTimeout: 5 * time.Second}
 		go func() { _ = s.srv.Serve(ln) }()

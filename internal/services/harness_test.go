@@ -312,6 +312,19 @@ func dialable(addr string) error {
 	return conn.Close()
 }
 
+// listen opens a stub's listener on a backend's loopback address.
+func listen(t *testing.T, b plan.Backend) net.Listener {
+	t.Helper()
+	if err := loopbackOnly(b.Address); err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", b.HostPort())
+	if err != nil {
+		t.Fatalf("stub %s: %v", b.Name, err)
+	}
+	return ln
+}
+
 // runScript runs a rendered script with bash, with extra environment, and
 // returns its combined output.
 func runScript(t *testing.T, dir string, env []string, script string, args ...string) (string, error) {

@@ -322,13 +322,7 @@ func serveStubs(t *testing.T, backends []plan.Backend) map[string]*backendStub {
 	t.Helper()
 	stubs := map[string]*backendStub{}
 	for _, b := range backends {
-		if err := loopbackOnly(b.Address); err != nil {
-			t.Fatal(err)
-		}
-		ln, err := net.Listen("tcp", b.HostPort())
-		if err != nil {
-			t.Fatalf("stub %s: %v", b.Name, err)
-		}
+		ln := listen(t, b)
 		stub := &backendStub{name: b.Name}
 		srv := &http.Server{Handler: stub, ReadHeaderTimeout: 5 * time.Second}
 		go func() { _ = srv.Serve(ln) }()
