@@ -59,6 +59,22 @@ func TestGaleraCluster(t *testing.T) {
 	wantContains(t, h.run(boot, "galera-init-db.sh"), "are ready")
 	wantContains(t, h.run(boot, "galera-init-db.sh"), "are ready")
 	first, last := members[0], members[len(members)-1]
+	schema := "no schema step"
+	if _, err := os.Stat(filepath.Join(c.Node(boot.Name), "harbor-schema.sh")); err == nil {
+		// Harbor 1.5: Galera is its database; the runbook's schema step loads
+		// registry.sql once (a stand-in of the same shape, see harbor15_test.go).
+		sqlFile := filepath.Join(t.TempDir(), "registry.sql")
+		must(t, os.WriteFile(sqlFile, []byte(harbor15RegistrySQL), 0o644))
+		first := h.run(boot, "harbor-schema.sh", sqlFile)
+		second := h.run(boot, "harbor-schema.sh", sqlFile)
+		if first == second {
+			t.Fatalf("harbor-schema.sh said the same twice, want a load then a no-op:\n%s", second)
+		}
+		if got := h.sqlAs(last, g.User, galeraSecret(c, "db_password"), g.Database, "SELECT version_num FROM alembic_version"); got != "1.5.0" {
+			t.Fatalf("alembic_version read on %s: %q", last.Name, got)
+		}
+		schema = "schema loaded once"
+	}
 	harbor := func(n *plan.Node, sql string) string {
 		return h.sqlAs(n, g.User, galeraSecret(c, "db_password"), g.Database, sql)
 	}
@@ -107,7 +123,7 @@ func TestGaleraCluster(t *testing.T) {
 	if err == nil || !strings.Contains(out, "safe_to_bootstrap: 0") {
 		t.Fatalf("galera-bootstrap.sh from a stale member: err=%v, want a refusal:\n%s", err, out)
 	}
-	summary(t, "galera %d/%d Primary sst=%s (%.0fs)", primary, len(members), g.SSTMethod, time.Since(begin).Seconds())
+	summary(t, "galera %d/%d Primary sst=%s, %s (%.0fs)", primary, len(members), g.SSTMethod, schema, time.Since(begin).Seconds())
 }
 
 // galeraSecret is the value render used: HARBORGEN_SECRET_* (userSupplied)
@@ -316,18 +332,18 @@ func (h *galeraHarness) initBootstrapDataDir(n *plan.Node) {
 	}
 }
 
-func (h *galeraHarness) tryRun(n *plan.Node, script string) (string, error) {
+func (h *galeraHarness) tryRun(n *plan.Node, script string, args ...string) (string, error) {
 	h.t.Helper()
 	env := append(slices.Clone(h.env), "GALERA_DATA_DIR="+h.dir(n, "data"))
 	start := time.Now()
-	out, err := runScript(h.t, h.c.Node(n.Name), env, script)
+	out, err := runScript(h.t, h.c.Node(n.Name), env, script, args...)
 	h.t.Logf("%s %s (%.1fs, err=%v):\n%s", n.Name, script, time.Since(start).Seconds(), err, out)
 	return out, err
 }
 
-func (h *galeraHarness) run(n *plan.Node, script string) string {
+func (h *galeraHarness) run(n *plan.Node, script string, args ...string) string {
 	h.t.Helper()
-	out, err := h.tryRun(n, script)
+	out, err := h.tryRun(n, script, args...)
 	if err != nil {
 		h.t.Fatalf("%s %s: %v", n.Name, script, err)
 	}
