@@ -11,6 +11,13 @@ import (
 func WriteText(w io.Writer, p *Plan) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "cluster %s (%s): Harbor %s, profile %s\n", p.Cluster, p.Hostname, p.HarborVersion, p.Profile)
+	for _, site := range p.Sites {
+		primary := ""
+		if site.Primary {
+			primary = " (primary)"
+		}
+		fmt.Fprintf(&b, "site %s%s vip %s\n", site.Name, primary, site.VIP)
+	}
 	for _, n := range p.Nodes {
 		site := ""
 		if n.Site != "" {
