@@ -521,8 +521,22 @@ func vrrpInterface(t *testing.T) string {
 			return i.Name
 		}
 	}
-	t.Fatal("keepalived -t needs a network interface other than lo, and this machine has none up")
-	return ""
+	// A machine with only lo (a sealed CI sandbox): a veth pair of our own
+	// (the dummy driver is often missing), removed at cleanup. It carries no
+	// address and sends nothing.
+	const dummy, peer = "hgtest0", "hgtest1"
+	ip := func(args ...string) {
+		t.Helper()
+		if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
+			t.Fatalf("keepalived -t needs a network interface other than lo; none is up and `ip %s` failed: %v\n%s",
+				strings.Join(args, " "), err, out)
+		}
+	}
+	ip("link", "add", dummy, "type", "veth", "peer", "name", peer)
+	t.Cleanup(func() { _ = exec.Command("ip", "link", "del", dummy).Run() })
+	ip("link", "set", peer, "up")
+	ip("link", "set", dummy, "up")
+	return dummy
 }
 
 var (
