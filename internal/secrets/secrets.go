@@ -14,6 +14,7 @@ import (
 	"math/big"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -50,6 +51,29 @@ func maxLen(n int) func(string) error {
 		return nil
 	}
 }
+
+// both passes when every check passes, reporting the first failure.
+func both(checks ...func(string) error) func(string) error {
+	return func(v string) error {
+		for _, c := range checks {
+			if err := c(v); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+}
+
+// bareWord is a value keepalived's configuration reads as one unquoted word
+// (it expands $ and treats quotes, '#', '!' and braces itself).
+func bareWord(v string) error {
+	if !keepalivedWord.MatchString(v) {
+		return errors.New("must be 1 to 8 letters, digits or _.:@%+=,/- (keepalived reads it as one bare word)")
+	}
+	return nil
+}
+
+var keepalivedWord = regexp.MustCompile(`^[A-Za-z0-9_.:@%+=,/-]{1,8}$`)
 
 func bcryptHash(v string) error {
 	if _, err := bcrypt.Cost([]byte(v)); err != nil {
@@ -91,7 +115,7 @@ var (
 	SwiftKey           = Def{Name: "swift_key", Generated: true}
 	S3AccessKey        = Def{Name: "s3_access_key", Generated: true}
 	S3SecretKey        = Def{Name: "s3_secret_key", Generated: true}
-	KeepalivedAuthPass = Def{Name: "keepalived_auth_pass", Generated: true, Check: maxLen(8)}
+	KeepalivedAuthPass = Def{Name: "keepalived_auth_pass", Generated: true, Check: both(maxLen(8), bareWord)}
 	TokenPrivateKey    = Def{Name: "token_private_key", Generated: true, Check: rsaKey}
 	// RegistryHtpasswd is the bcrypt hash of registry_password for the
 	// registry's htpasswd file, made once by secrets init: bcrypt salts at
