@@ -2,6 +2,7 @@ package plan
 
 import (
 	"net"
+	"net/netip"
 	"slices"
 	"strconv"
 
@@ -137,7 +138,8 @@ type Keepalived struct {
 	Interface string   `json:"interface"`
 	RouterID  int      `json:"router_id"`
 	VIP       string   `json:"vip"`
-	State     string   `json:"state"` // MASTER on the first lb node, BACKUP elsewhere
+	VIPCIDR   string   `json:"vip_cidr"` // the VIP as a host prefix: /32, or /128 for IPv6
+	State     string   `json:"state"`    // MASTER on the first lb node, BACKUP elsewhere
 	Priority  int      `json:"priority"`
 	Address   string   `json:"address"` // this node's, the unicast source
 	Peers     []string `json:"peers"`   // the other lb nodes, unicast
@@ -288,7 +290,7 @@ func balancer(s *spec.Spec, sc *spec.Scope, n spec.Node) *Balancer {
 	}
 	lbs := sc.WithRole(spec.RoleLB)
 	if len(lbs) >= 2 && sc.VIP != "" {
-		k := &Keepalived{Interface: s.LB.VRRPInterface, RouterID: s.LB.VirtualRouterID, VIP: sc.VIP,
+		k := &Keepalived{Interface: s.LB.VRRPInterface, RouterID: s.LB.VirtualRouterID, VIP: sc.VIP, VIPCIDR: hostPrefix(sc.VIP),
 			State: "BACKUP", Address: n.Address, CheckPort: s.LB.HTTPPort}
 		for i, m := range lbs {
 			if m.Name == n.Name {
@@ -339,4 +341,12 @@ func redisProxy(sc *spec.Scope, auth bool) *TCPProxy {
 		}
 	}
 	return p
+}
+
+// hostPrefix writes an address as a one-host prefix.
+func hostPrefix(addr string) string {
+	if a, err := netip.ParseAddr(addr); err == nil && a.Is6() && !a.Is4In6() {
+		return addr + "/128"
+	}
+	return addr + "/32"
 }

@@ -114,6 +114,8 @@ func TestLBFiles(t *testing.T) {
 				`(?s)unicast_peer \{\s+127\.0\.0\.32\s+\}`, `include /etc/keepalived/keepalived-auth\.conf`,
 				`10\.20\.0\.100/32 dev eth0`, `check_balancer`},
 			absent: []string{`kapass01`}},
+		{name: "keepalived IPv6 VIP", change: func(s *spec.Spec) { s.LB.VIP = "fd00::100" }, file: "lb/keepalived.conf",
+			want: []string{`fd00::100/128 dev eth0`}, absent: []string{`/32`}},
 		{name: "keepalived auth", change: func(*spec.Spec) {}, file: "secrets/keepalived-auth.conf",
 			want: []string{`(?s)authentication \{\s+auth_type PASS\s+auth_pass kapass01\s+\}`}},
 		{name: "keepalived check", change: func(*spec.Spec) {}, file: "lb/check-balancer.sh",

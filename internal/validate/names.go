@@ -3,6 +3,8 @@ package validate
 import (
 	"fmt"
 	"net/netip"
+
+	"github.com/harborgen/harborgen/internal/spec"
 )
 
 // names checks that node and site names are unique (the schema checks that
@@ -40,6 +42,10 @@ func addresses(c *check) {
 				continue
 			}
 			owners[a] = fmt.Sprintf("node %q", n.Name)
+			if a.Is6() && !a.Is4In6() && n.HasRole(spec.RoleGalera) && c.s.Database.Engine == "galera" {
+				c.errorf(path, "give the galera members IPv4 addresses",
+					"%s is an IPv6 address: harborgen renders Galera (gcomm://, SST, IST) over IPv4 only", n.Address)
+			}
 		}
 	}
 	vips := []struct{ path, addr string }{}
