@@ -140,17 +140,24 @@ func TestLBFiles(t *testing.T) {
 			if !ok {
 				t.Fatalf("%s is not rendered", tc.file)
 			}
-			for _, re := range tc.want {
-				if !regexp.MustCompile(re).MatchString(got) {
-					t.Errorf("%s does not match %s:\n%s", tc.file, re, got)
-				}
-			}
-			for _, re := range tc.absent {
-				if regexp.MustCompile(re).MatchString(got) {
-					t.Errorf("%s matches %s", tc.file, re)
-				}
-			}
+			matches(t, tc.file, got, tc.want, tc.absent)
 		})
+	}
+}
+
+// matches fails the test unless content matches every regexp of want and
+// none of absent.
+func matches(t *testing.T, name, content string, want, absent []string) {
+	t.Helper()
+	for _, re := range want {
+		if !regexp.MustCompile(re).MatchString(content) {
+			t.Errorf("%s does not match %s:\n%s", name, re, content)
+		}
+	}
+	for _, re := range absent {
+		if regexp.MustCompile(re).MatchString(content) {
+			t.Errorf("%s matches %s", name, re)
+		}
 	}
 }
 
@@ -262,16 +269,7 @@ func TestLBTwoSites(t *testing.T) {
 			if !ok {
 				t.Fatalf("%s is not rendered", tc.file)
 			}
-			for _, re := range tc.want {
-				if !regexp.MustCompile(re).MatchString(got) {
-					t.Errorf("%s does not match %s:\n%s", tc.file, re, got)
-				}
-			}
-			for _, re := range tc.absent {
-				if regexp.MustCompile(re).MatchString(got) {
-					t.Errorf("%s matches %s", tc.file, re)
-				}
-			}
+			matches(t, tc.file, got, tc.want, tc.absent)
 		})
 	}
 }
