@@ -109,7 +109,7 @@ func checkTree(e *env, out, specPath string, t *tree.Tree) error {
 	return &exitError{code: exitInvalid, err: fmt.Errorf("%s is not what render would write: run harborgen render %s", out, specPath)}
 }
 
-// diffTree is render --diff. Without secrets the tree has none, so every
+// diffTree is render --diff: exit 1 when there is a difference. Without secrets the tree has none, so every
 // secret file would read as removed: it then says nothing about secrets.
 func diffTree(e *env, out string, t *tree.Tree, withoutSecrets bool) error {
 	d, err := tree.Diff(out, t)
@@ -128,6 +128,9 @@ func diffTree(e *env, out string, t *tree.Tree, withoutSecrets bool) error {
 	}
 	if _, err := e.stdout.Write(d); err != nil {
 		return &exitError{code: exitUsage, err: err}
+	}
+	if len(d) > 0 { // like diff(1) and --check: 1 when there are differences
+		return &exitError{code: exitInvalid, err: fmt.Errorf("%s differs from what render would write", out)}
 	}
 	return nil
 }

@@ -46,13 +46,17 @@ func TestRenderAndCheck(t *testing.T) {
 	check(1, "after an edit")
 	// --diff needs no secrets either, and then says nothing about them.
 	code, stdout, stderr := harborgenEnv(nil, "render", "--diff", specPath)
-	if code != 0 || !strings.Contains(stdout, "-#") || strings.Contains(stdout, "secret ") {
+	if code != 1 || !strings.Contains(stdout, "-#") || strings.Contains(stdout, "secret ") {
 		t.Errorf("render --diff without secrets: exit %d\n%s%s", code, stdout, stderr)
 	}
 	os.Remove(compose)
 	check(1, "after a delete")
 	os.WriteFile(compose, orig, 0o644)
 	check(0, "after restoring")
+	// No difference: --diff prints nothing and exits 0, as diff(1) does.
+	if code, stdout, stderr := harborgenEnv(nil, "render", "--diff", specPath); code != 0 || stdout != "" {
+		t.Errorf("render --diff of an up-to-date tree: exit %d\n%s%s", code, stdout, stderr)
+	}
 	os.WriteFile(filepath.Join(out, "nodes", "extra.txt"), []byte("x"), 0o644)
 	check(1, "after an added file")
 	// Without secrets, render itself refuses rather than writing a tree without them.
