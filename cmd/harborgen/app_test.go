@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -207,5 +208,41 @@ func TestInit(t *testing.T) {
 	}
 	if code, _, _ := harborgen("", "init", "--example", "nope", t.TempDir()); code != 2 {
 		t.Errorf("unknown example: exit %d", code)
+	}
+}
+
+// A secrets file that does not parse is reported at its line, and no
+// diagnostic ever quotes a value from it.
+func TestSecretsSyntaxErrorNeverEchoesTheValue(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		name, content string
+		line          int
+	}{
+		{"unquoted value", "csrf_key = \"0123456789abcdef0123456789abcdef\"\n\nredis_password = SEKRITvalue123\n", 3},
+		{"not a string", "core_secret = \"0123456789abcdef\"\nredis_password = 12345678901234567890\n", 2},
+		{"broken quote", "db_password = \"SEKRITvalue123\n", 1},
+		{"multi-line value", "db_password = '''SEKRIT\n\nvalue123", 3},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sf := filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "-")+".toml")
+			if err := os.WriteFile(sf, []byte(tc.content), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			for _, format := range []string{"text", "json"} {
+				code, stdout, stderr := harborgen("", "validate", "--format", format, "--secrets", sf, example)
+				if code != 1 {
+					t.Errorf("%s: exit %d, want 1", format, code)
+				}
+				for _, leak := range []string{"SEKRIT", "value123", "12345678901234567890"} {
+					if strings.Contains(stdout+stderr, leak) {
+						t.Errorf("%s: output quotes the secret (%q):\n%s%s", format, leak, stdout, stderr)
+					}
+				}
+				if want := fmt.Sprintf("%s:%d:", sf, tc.line); format == "text" && !strings.Contains(stdout, want) {
+					t.Errorf("diagnostic not at %s:\n%s", want, stdout)
+				}
+			}
+		})
 	}
 }
