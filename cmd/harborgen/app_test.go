@@ -246,3 +246,31 @@ func TestSecretsSyntaxErrorNeverEchoesTheValue(t *testing.T) {
 		})
 	}
 }
+
+// A spec name with an escape sequence never reaches the terminal raw: not
+// in the summary line, not in a diagnostic, not in an error.
+func TestSpecNameIsEscaped(t *testing.T) {
+	dir := t.TempDir()
+	src, err := os.ReadFile(example)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := filepath.Join(dir, "evil\x1b[2Jname.toml")
+	if err := os.WriteFile(bad, append(src, []byte("\n[nope]\n")...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"validate", bad},
+		{"validate", "--format", "json", bad},
+		{"plan", bad},
+		{"validate", filepath.Join(dir, "missing\x1b]0;x\x07.toml")},
+	} {
+		_, stdout, stderr := harborgen("", args...)
+		if strings.ContainsAny(stdout+stderr, "\x1b\x07") {
+			t.Errorf("%q: a control character reached the output:\n%q\n%q", args, stdout, stderr)
+		}
+		if !strings.Contains(stdout+stderr, `\x1b`) {
+			t.Errorf("%q: the name is not shown escaped:\n%q\n%q", args, stdout, stderr)
+		}
+	}
+}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/harborgen/harborgen/internal/diag"
 	"github.com/harborgen/harborgen/internal/plan"
 	"github.com/harborgen/harborgen/internal/render"
 	"github.com/harborgen/harborgen/internal/secrets"
@@ -80,9 +81,9 @@ func renderAction(c *cli.Context, e *env) error {
 		return &exitError{code: exitUsage, err: err}
 	}
 	fmt.Fprintf(e.stderr, "rendered %s: %d added, %d changed, %d unchanged, %d removed\n",
-		out, len(rep.Added), len(rep.Changed), len(rep.Unchanged), len(rep.Removed))
+		diag.Name(out), len(rep.Added), len(rep.Changed), len(rep.Unchanged), len(rep.Removed))
 	if len(rep.Foreign) > 0 {
-		fmt.Fprintf(e.stderr, "kept files harborgen did not write: %s\n", strings.Join(rep.Foreign, ", "))
+		fmt.Fprintf(e.stderr, "kept files harborgen did not write: %s\n", diag.Printable(strings.Join(rep.Foreign, ", ")))
 	}
 	return nil
 }
@@ -95,7 +96,7 @@ func checkTree(e *env, out, specPath string, t *tree.Tree) error {
 		return &exitError{code: exitUsage, err: err}
 	}
 	if drift.Empty() {
-		fmt.Fprintf(e.stderr, "%s is up to date\n", out)
+		fmt.Fprintf(e.stderr, "%s is up to date\n", diag.Name(out))
 		return nil
 	}
 	for _, group := range []struct {
@@ -103,7 +104,7 @@ func checkTree(e *env, out, specPath string, t *tree.Tree) error {
 		paths []string
 	}{{"changed", drift.Changed}, {"missing", drift.Missing}, {"stale", drift.Unexpected}} {
 		for _, p := range group.paths {
-			fmt.Fprintf(e.stdout, "%s: %s\n", group.what, filepath.Join(out, p))
+			fmt.Fprintf(e.stdout, "%s: %s\n", group.what, diag.Name(filepath.Join(out, p)))
 		}
 	}
 	return &exitError{code: exitInvalid, err: fmt.Errorf("%s is not what render would write: run harborgen render %s", out, specPath)}
