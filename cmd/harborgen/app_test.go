@@ -211,6 +211,31 @@ func TestInit(t *testing.T) {
 	}
 }
 
+// TestInitIsAllOrNothing: when one of init's files exists, init writes none
+// of them (it wrote harborgen.toml, then failed on the schema file).
+func TestInitIsAllOrNothing(t *testing.T) {
+	dir := t.TempDir()
+	schemaFile := filepath.Join(dir, "harborgen.schema.json")
+	if err := os.WriteFile(schemaFile, []byte("mine"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := harborgen("", "init", dir)
+	if code != 2 || !strings.Contains(stderr, "wrote nothing") {
+		t.Errorf("init over an existing schema file: exit %d, %q", code, stderr)
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 {
+		var names []string
+		for _, e := range entries {
+			names = append(names, e.Name())
+		}
+		t.Errorf("init left files behind: %v", names)
+	}
+	if data, _ := os.ReadFile(schemaFile); string(data) != "mine" {
+		t.Error("init changed the existing file")
+	}
+}
+
 // A secrets file that does not parse is reported at its line, and no
 // diagnostic ever quotes a value from it.
 func TestSecretsSyntaxErrorNeverEchoesTheValue(t *testing.T) {
