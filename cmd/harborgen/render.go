@@ -82,9 +82,10 @@ func renderAction(c *cli.Context, e *env) error {
 	}
 	fmt.Fprintf(e.stderr, "rendered %s: %d added, %d changed, %d unchanged, %d removed\n",
 		diag.Name(out), len(rep.Added), len(rep.Changed), len(rep.Unchanged), len(rep.Removed))
-	if len(rep.Foreign) > 0 {
-		fmt.Fprintf(e.stderr, "kept files harborgen did not write: %s\n", diag.Printable(strings.Join(rep.Foreign, ", ")))
+	if len(rep.Removed) > 0 {
+		fmt.Fprintf(e.stderr, "removed files harborgen wrote before and no longer writes: %s\n", diag.Printable(strings.Join(rep.Removed, ", ")))
 	}
+	keptNote(e, rep.Foreign)
 	return nil
 }
 
@@ -95,6 +96,7 @@ func checkTree(e *env, out, specPath string, t *tree.Tree) error {
 	if err != nil {
 		return &exitError{code: exitUsage, err: err}
 	}
+	keptNote(e, drift.Kept)
 	if drift.Empty() {
 		fmt.Fprintf(e.stderr, "%s is up to date\n", diag.Name(out))
 		return nil
@@ -108,6 +110,14 @@ func checkTree(e *env, out, specPath string, t *tree.Tree) error {
 		}
 	}
 	return &exitError{code: exitInvalid, err: fmt.Errorf("%s is not what render would write: run harborgen render %s", out, specPath)}
+}
+
+// keptNote names the files harborgen did not write, which render keeps and
+// --check does not count as drift.
+func keptNote(e *env, kept []string) {
+	if len(kept) > 0 {
+		fmt.Fprintf(e.stderr, "kept files harborgen did not write: %s\n", diag.Printable(strings.Join(kept, ", ")))
+	}
 }
 
 // diffTree is render --diff: exit 1 when there is a difference. Without secrets the tree has none, so every
