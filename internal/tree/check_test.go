@@ -35,10 +35,10 @@ func TestCheck(t *testing.T) {
 		},
 		{
 			// What the MANIFEST on disk lists is harborgen's: gone from the tree, it is stale.
-			name: "a file render no longer writes",
-			tree: without(demoFiles(), "nodes/registry02/docker-compose.yml"),
+			name:   "a file render no longer writes",
+			tree:   without(demoFiles(), "nodes/registry02/docker-compose.yml"),
 			change: func(*testing.T, string) {},
-			want: Drift{Changed: []string{ManifestName}, Unexpected: []string{"nodes/registry02/docker-compose.yml"}},
+			want:   Drift{Changed: []string{ManifestName}, Unexpected: []string{"nodes/registry02/docker-compose.yml"}},
 		},
 		{
 			name: "edited, deleted and added at once",
