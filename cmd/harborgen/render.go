@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -75,6 +76,10 @@ func renderAction(c *cli.Context, e *env) error {
 		return checkTree(e, out, specPath, t)
 	case c.Bool("diff"):
 		return diffTree(e, out, t, diffWithoutSecrets)
+	}
+	if _, err := os.Lstat(filepath.Join(out, ".git")); err == nil {
+		fmt.Fprintf(e.stderr, "warning: %s holds .git: render replaces that whole directory and carries .git over as files it did not write; "+
+			"keep the rendered tree in a subdirectory of the repository (--out %s)\n", diag.Name(out), diag.Name(filepath.Join(out, "out")))
 	}
 	rep, err := tree.Write(out, t)
 	if err != nil {

@@ -124,3 +124,27 @@ func copySpec(t *testing.T, src string) string {
 	}
 	return path
 }
+
+// --out at a repository's root: render warns before it replaces the
+// directory, and .git survives as a kept foreign tree.
+func TestRenderWarnsAboutAGitDirectory(t *testing.T) {
+	specPath := copySpec(t, example)
+	dir := filepath.Dir(specPath)
+	env := map[string]string{"HARBORGEN_SECRET_DB_PASSWORD": "pw"}
+	if code, _, stderr := harborgenEnv(env, "secrets", "init", specPath); code != 0 {
+		t.Fatalf("secrets init: %s", stderr)
+	}
+	out := filepath.Join(dir, "repo")
+	head := filepath.Join(out, ".git", "HEAD")
+	if err := os.MkdirAll(filepath.Dir(head), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(head, []byte("ref: refs/heads/main\n"), 0o644)
+	code, _, stderr := harborgenEnv(env, "render", "--out", out, specPath)
+	if code != 0 || !strings.Contains(stderr, "holds .git") {
+		t.Errorf("exit %d, stderr %q; want a warning about .git", code, stderr)
+	}
+	if data, err := os.ReadFile(head); err != nil || string(data) != "ref: refs/heads/main\n" {
+		t.Errorf(".git/HEAD lost: %q %v", data, err)
+	}
+}

@@ -145,3 +145,21 @@ func TestSecretsRecordIsPrivateAndNeverInManifest(t *testing.T) {
 		t.Error("Add accepted the reserved record name")
 	}
 }
+
+// An output directory that is a mount point cannot be exchanged (EBUSY):
+// the error says so and what to do, and nothing changes.
+func TestWriteOntoAMountPointSaysWhatToDo(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "out")
+	mustWrite(t, dir, build(t, demoFiles()...))
+	before := snapshot(t, dir)
+	exchange = func(a, b string) error {
+		return &os.LinkError{Op: "renameat2 RENAME_EXCHANGE", Old: a, New: b, Err: syscall.EBUSY}
+	}
+	t.Cleanup(func() { exchange = renameExchange })
+	_, err := Write(dir, build(t, replaced(demoFiles(), "README.md", "new\n")...))
+	if err == nil || !strings.Contains(err.Error(), "is a mount point") || !strings.Contains(err.Error(), "--out "+filepath.Join(dir, "out")) {
+		t.Fatalf("err = %v", err)
+	}
+	sameSnapshot(t, "after the refused exchange", snapshot(t, dir), before)
+	noLeftovers(t, dir)
+}
