@@ -370,6 +370,9 @@ func TestRenderedKeysMatchPrepare(t *testing.T) {
 // writes its key, with prepare's constant; and every key or constant that
 // differs between releases of the profile has rows.
 func TestEnvKeyDataMatchesPrepare(t *testing.T) {
+	if _, err := profile.All(); err != nil {
+		t.Fatal(err)
+	}
 	sets := readKeySets(t)
 	p := profile.ForVersion(sets[0].Version)
 	for _, ks := range sets {
