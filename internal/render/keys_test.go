@@ -207,11 +207,7 @@ func renderedEnv(t *testing.T, version string) map[string][]string {
 	s, _ := loadPlan(t, "ha-modern")
 	s.Harbor.Version = version
 	_, tr, _ := renderSpec(t, s)
-	node := ""
-	for _, n := range s.NodesWithRole(spec.RoleHarbor) {
-		node = n.Name
-		break
-	}
+	node := s.NodesWithRole(spec.RoleHarbor)[0].Name
 	files := map[string][]byte{}
 	for _, f := range tr.Files() {
 		files[f.Path] = f.Data
