@@ -14,11 +14,14 @@ import (
 // secrets are joined in only by the templates of files under secrets/.
 // The facts behind each value are in docs/harbor-2.15-prepare.md.
 type Harbor struct {
-	ExtEndpoint         string      `json:"ext_endpoint"` // the public URL; its scheme sets the token realm
-	DataDir             string      `json:"data_dir"`
-	LogDir              string      `json:"log_dir"`
-	HTTPPort            int         `json:"http_port"`
-	HTTPSPort           int         `json:"https_port,omitempty"`    // tls.mode node only
+	ExtEndpoint string `json:"ext_endpoint"` // the public URL; its scheme sets the token realm
+	DataDir     string `json:"data_dir"`
+	LogDir      string `json:"log_dir"`
+	HTTPPort    int    `json:"http_port"`
+	HTTPSPort   int    `json:"https_port,omitempty"` // tls.mode node only
+	// RegistryPort is where the registry is published on the node's own
+	// address, with two or more sites only: the other sites replicate to it.
+	RegistryPort        int         `json:"registry_port,omitempty"`
 	TLSCertFile         string      `json:"tls_cert_file,omitempty"` // tls.mode node: host paths mounted into the proxy
 	TLSKeyFile          string      `json:"tls_key_file,omitempty"`
 	MaxJobWorkers       int         `json:"max_job_workers"`
@@ -100,6 +103,9 @@ func harbor(s *spec.Spec, e *Endpoints) *Harbor {
 	}
 	if h.QuotaUpdateProvider == "" {
 		h.QuotaUpdateProvider = "db" // Harbor's own default, written explicitly
+	}
+	if registryPublished(s) {
+		h.RegistryPort = s.Harbor.RegistryPort
 	}
 	if s.TLS.Mode == "node" {
 		h.HTTPSPort = s.Harbor.HTTPSPort
