@@ -3,6 +3,7 @@ package plan
 import (
 	"net"
 	"strconv"
+	"strings"
 
 	"github.com/harborgen/harborgen/internal/profile"
 	"github.com/harborgen/harborgen/internal/spec"
@@ -25,6 +26,10 @@ type Replication struct {
 	APIURL  string              `json:"api_url"`
 	Resolve string              `json:"resolve,omitempty"`
 	Targets []ReplicationTarget `json:"targets"`
+	// SelfPolicy is the rule another primary made to this site: after a
+	// failover and back it would copy this site onto itself, so it is
+	// disabled.
+	SelfPolicy string `json:"self_policy"`
 }
 
 // ReplicationTarget is one other site: its endpoint, its rule, and the
@@ -64,7 +69,7 @@ func replication(s *spec.Spec, prof *profile.Profile, sc *spec.Scope, n spec.Nod
 	if !registryPublished(s) || !n.HasRole(spec.RoleHarbor) || !primarySite(s, sc.Site) {
 		return nil
 	}
-	r := &Replication{Site: sc.Site, Type: prof.SiteReplication,
+	r := &Replication{Site: sc.Site, Type: prof.SiteReplication, SelfPolicy: policyName(sc.Site),
 		APIURL: "http://" + net.JoinHostPort(n.Address, strconv.Itoa(s.Harbor.HTTPPort))}
 	if s.TLS.Mode == "node" {
 		port := strconv.Itoa(s.Harbor.HTTPSPort)
@@ -75,7 +80,7 @@ func replication(s *spec.Spec, prof *profile.Profile, sc *spec.Scope, n spec.Nod
 		if other.Site == sc.Site {
 			continue
 		}
-		t := ReplicationTarget{Site: other.Site, Endpoint: other.Site + "-registry", Policy: "replicate-to-" + other.Site}
+		t := ReplicationTarget{Site: other.Site, Endpoint: other.Site + "-registry", Policy: policyName(other.Site)}
 		for _, h := range other.WithRole(spec.RoleHarbor) {
 			t.Registries = append(t.Registries, NodeRegistry{Node: h.Name,
 				URL: "http://" + net.JoinHostPort(h.Address, strconv.Itoa(s.Harbor.RegistryPort))})
@@ -96,15 +101,12 @@ func replicationSteps(nodes []Node) []Step {
 		if r == nil {
 			continue
 		}
-		check := "./replication-setup.sh --check (prints, for each other site,"
-		for i, t := range r.Targets {
-			if i > 0 {
-				check += ";"
-			}
-			check += " `endpoint " + t.Endpoint + " " + t.URL() + ": healthy` and `rule " + t.Policy + ": enabled, event_based`"
+		var want []string
+		for _, t := range r.Targets {
+			want = append(want, `"endpoint `+t.Endpoint+" "+t.URL()+`: healthy"`, `"rule `+t.Policy+`: enabled, event_based"`)
 		}
 		return []Step{{Node: n.Name, Action: "replicate every push to the other site's registry: a Docker Registry endpoint and an event-based rule (idempotent)",
-			Command: "./replication-setup.sh", Check: check + ")"}}
+			Command: "./replication-setup.sh", Check: "./replication-setup.sh --check (prints " + strings.Join(want, ", ") + ")"}}
 	}
 	return nil
 }
@@ -126,3 +128,6 @@ func bracketIPv6(addr string) string {
 	}
 	return addr
 }
+
+// policyName names the rule that replicates to a site.
+func policyName(site string) string { return "replicate-to-" + site }
