@@ -357,13 +357,9 @@ func TestReplicationPlan(t *testing.T) {
 			node: "harbor-a1", port: 5005, api: "http://10.1.0.11:8080", target: "http://10.2.0.11:5005"},
 		{name: "tls node", example: "two-site-dr", change: func(s *spec.Spec) { s.TLS.Mode = "node" },
 			node: "harbor-a1", port: 5000, api: "https://registry.example.com:8443", resolve: "registry.example.com:8443:10.1.0.11", target: "http://10.2.0.11:5000"},
-		{name: "ipv6", example: "two-site-dr", change: func(s *spec.Spec) {
-			for i := range s.Nodes {
-				s.Nodes[i].Address = strings.Replace(strings.Replace(s.Nodes[i].Address, "10.1.0.", "fd00:1::", 1), "10.2.0.", "fd00:2::", 1)
-			}
-			s.TLS.Mode = "node"
-		}, node: "harbor-a1", port: 5000, api: "https://registry.example.com:8443", resolve: "registry.example.com:8443:[fd00:1::11]", target: "http://[fd00:2::11]:5000"},
+		{name: "ipv6", example: "two-site-dr", change: func(s *spec.Spec) { toIPv6(s); s.TLS.Mode = "node" }, node: "harbor-a1", port: 5000, api: "https://registry.example.com:8443", resolve: "registry.example.com:8443:[fd00:1::11]", target: "http://[fd00:2::11]:5000"},
 		{name: "no sites", example: "ha-modern", node: "harbor01"},
+		{name: "harbor 1.5 has no htpasswd registry user", example: "two-site-dr", change: func(s *spec.Spec) { s.Harbor.Version = "1.5.1" }, node: "harbor-a1"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s, _ := loadPlan(t, tc.example)
@@ -400,6 +396,13 @@ func TestReplicationPlan(t *testing.T) {
 	}
 }
 
+// toIPv6 moves two-site-dr's sites to fd00:1::/64 and fd00:2::/64.
+func toIPv6(s *spec.Spec) {
+	for i := range s.Nodes {
+		s.Nodes[i].Address = strings.Replace(strings.Replace(s.Nodes[i].Address, "10.1.0.", "fd00:1::", 1), "10.2.0.", "fd00:2::", 1)
+	}
+}
+
 func nodeByName(t *testing.T, p *plan.Plan, name string) *plan.Node {
 	t.Helper()
 	for i := range p.Nodes {
@@ -416,11 +419,6 @@ func nodeByName(t *testing.T, p *plan.Plan, name string) *plan.Node {
 // does not; only the primary site's nodes get the script; the runbook
 // creates a Docker Registry endpoint and no longer advises a Harbor one.
 func TestRegistryPortPublished(t *testing.T) {
-	ipv6 := func(s *spec.Spec) {
-		for i := range s.Nodes {
-			s.Nodes[i].Address = strings.Replace(strings.Replace(s.Nodes[i].Address, "10.1.0.", "fd00:1::", 1), "10.2.0.", "fd00:2::", 1)
-		}
-	}
 	render2 := func(t *testing.T, example string, change func(*spec.Spec)) map[string]string {
 		s, _ := loadPlan(t, example)
 		change(s)
@@ -438,9 +436,9 @@ func TestRegistryPortPublished(t *testing.T) {
 			want: []string{`(?s)  registry:\n.*    ports:\n      - "10\.2\.0\.12:5000:5000"\n    networks: \[harbor\]\n    depends_on: \[log\]\n.*  registryctl:`}},
 		{name: "site a compose", example: "two-site-dr", change: none, file: "nodes/harbor-a1/docker-compose.yml",
 			want: []string{`- "10\.1\.0\.11:5000:5000"`}, absent: []string{`0\.0\.0\.0:5000`, `- "5000`}},
-		{name: "ipv6 compose", example: "two-site-dr", change: ipv6, file: "nodes/harbor-b1/docker-compose.yml",
+		{name: "ipv6 compose", example: "two-site-dr", change: toIPv6, file: "nodes/harbor-b1/docker-compose.yml",
 			want: []string{`- "\[fd00:2::11\]:5000:5000"`}},
-		{name: "ipv6 script", example: "two-site-dr", change: ipv6, file: "nodes/harbor-a1/replication-setup.sh",
+		{name: "ipv6 script", example: "two-site-dr", change: toIPv6, file: "nodes/harbor-a1/replication-setup.sh",
 			want: []string{`default_url='http://\[fd00:1::11\]:8080'`, `idc-b idc-b-registry replicate-to-idc-b 'http://\[fd00:2::11\]:5000'`}},
 		{name: "single site compose", example: "ha-modern", change: none, file: "nodes/harbor01/docker-compose.yml",
 			absent: []string{`:5000`}},
