@@ -467,3 +467,36 @@ func TestRegistryPortPublished(t *testing.T) {
 		}
 	}
 }
+
+// TestReplicationScriptVariantsPassShellcheck: the script of each variant
+// the examples do not render (TLS on the node, with --resolve; IPv6) passes
+// shellcheck too.
+func TestReplicationScriptVariantsPassShellcheck(t *testing.T) {
+	bin, err := exec.LookPath("shellcheck")
+	if err != nil {
+		t.Fatal("shellcheck is not installed: apt-get install shellcheck (.ci/run does)")
+	}
+	for _, tc := range []struct {
+		name   string
+		change func(*spec.Spec)
+		want   string
+	}{
+		{name: "tls node", change: func(s *spec.Spec) { s.TLS.Mode = "node" }, want: "--resolve registry.example.com:8443:10.1.0.11"},
+		{name: "ipv6 tls node", change: func(s *spec.Spec) { toIPv6(s); s.TLS.Mode = "node" }, want: "--resolve 'registry.example.com:8443:[fd00:1::11]'"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, out, _ := renderReplication(t, tc.change)
+			script := filepath.Join(out, "nodes", "harbor-a1", "replication-setup.sh")
+			b, err := os.ReadFile(script)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(string(b), tc.want) {
+				t.Errorf("the script lacks %s", tc.want)
+			}
+			if b, err := exec.Command(bin, "-x", script).CombinedOutput(); err != nil {
+				t.Errorf("shellcheck: %v\n%s", err, b)
+			}
+		})
+	}
+}
