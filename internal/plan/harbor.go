@@ -14,14 +14,11 @@ import (
 // secrets are joined in only by the templates of files under secrets/.
 // The facts behind each value are in docs/harbor-2.15-prepare.md.
 type Harbor struct {
-	ExtEndpoint string `json:"ext_endpoint"` // the public URL; its scheme sets the token realm
-	DataDir     string `json:"data_dir"`
-	LogDir      string `json:"log_dir"`
-	HTTPPort    int    `json:"http_port"`
-	HTTPSPort   int    `json:"https_port,omitempty"` // tls.mode node only
-	// RegistryPort is where the registry is published on the node's own
-	// address, with two or more sites only: the other sites replicate to it.
-	RegistryPort        int         `json:"registry_port,omitempty"`
+	ExtEndpoint         string      `json:"ext_endpoint"` // the public URL; its scheme sets the token realm
+	DataDir             string      `json:"data_dir"`
+	LogDir              string      `json:"log_dir"`
+	HTTPPort            int         `json:"http_port"`
+	HTTPSPort           int         `json:"https_port,omitempty"`    // tls.mode node only
 	TLSCertFile         string      `json:"tls_cert_file,omitempty"` // tls.mode node: host paths mounted into the proxy
 	TLSKeyFile          string      `json:"tls_key_file,omitempty"`
 	MaxJobWorkers       int         `json:"max_job_workers"`
@@ -31,6 +28,10 @@ type Harbor struct {
 	Database            HarborDB    `json:"database"`
 	Redis               HarborRedis `json:"redis"`
 	LDAP                *LDAP       `json:"ldap,omitempty"` // auth_mode ldap_auth only
+
+	// RegistryPort is where the registry is published on the node's own
+	// address, with two or more sites only: the other sites replicate to it.
+	RegistryPort int `json:"registry_port,omitempty"`
 }
 
 // HarborDB is core's database connection and pool.

@@ -18,21 +18,22 @@ import (
 
 // Profile is one line of Harbor releases that harborgen renders the same way.
 type Profile struct {
-	Name            string   `toml:"name"`
-	Description     string   `toml:"description"`
-	Versions        string   `toml:"versions"` // a semver constraint
-	DefaultVersion  string   `toml:"default_version"`
-	DatabaseEngines []string `toml:"database_engines"`
-	ImageRegistry   string   `toml:"image_registry"`
-	RedisAuth       *bool    `toml:"redis_auth"`    // nil: true; Harbor 1.5's registry cannot send a Redis password
-	DatabaseName    string   `toml:"database_name"` // the only database name the profile can use, if fixed
-	PingPath        string   `toml:"ping_path"`     // an unauthenticated API path that answers when Harbor is up
+	Name            string      `toml:"name"`
+	Description     string      `toml:"description"`
+	Versions        string      `toml:"versions"` // a semver constraint
+	DefaultVersion  string      `toml:"default_version"`
+	DatabaseEngines []string    `toml:"database_engines"`
+	ImageRegistry   string      `toml:"image_registry"`
+	RedisAuth       *bool       `toml:"redis_auth"`    // nil: true; Harbor 1.5's registry cannot send a Redis password
+	DatabaseName    string      `toml:"database_name"` // the only database name the profile can use, if fixed
+	PingPath        string      `toml:"ping_path"`     // an unauthenticated API path that answers when Harbor is up
+	Components      []Component `toml:"component"`
+	Files           []File      `toml:"file"`
+
 	// SiteReplication is the endpoint type through which the primary site
 	// replicates to the other sites' registries ("docker-registry"), or
 	// empty when the profile's registry cannot be such an endpoint.
-	SiteReplication string      `toml:"site_replication"`
-	Components      []Component `toml:"component"`
-	Files           []File      `toml:"file"`
+	SiteReplication string `toml:"site_replication"`
 
 	// Dir is the profile's directory under templates/, where its templates are.
 	Dir string `toml:"-"`
