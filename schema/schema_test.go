@@ -441,6 +441,7 @@ version = "2.15.2"
 data_dir = "/data/harbor"
 http_port = 8080
 https_port = 8443
+registry_port = 5000
 auth_mode = "ldap_auth"
 job_loggers = ["DB"]
 quota_update_provider = "redis"

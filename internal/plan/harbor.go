@@ -30,6 +30,10 @@ type Harbor struct {
 	Redis               HarborRedis `json:"redis"`
 	LDAP                *LDAP       `json:"ldap,omitempty"` // auth_mode ldap_auth only
 	Env                 HarborEnv   `json:"env"`
+
+	// RegistryPort is where the registry is published on the node's own
+	// address, with two or more sites only: the other sites replicate to it.
+	RegistryPort int `json:"registry_port,omitempty"`
 }
 
 // HarborEnv holds, per component env file, the keys that Harbor's prepare
@@ -132,6 +136,9 @@ func harbor(s *spec.Spec, prof *profile.Profile, e *Endpoints) *Harbor {
 	}
 	if h.QuotaUpdateProvider == "" {
 		h.QuotaUpdateProvider = "db" // Harbor's own default, written explicitly
+	}
+	if registryPublished(s) {
+		h.RegistryPort = s.Harbor.RegistryPort
 	}
 	if s.TLS.Mode == "node" {
 		h.HTTPSPort = s.Harbor.HTTPSPort

@@ -52,6 +52,9 @@ func nodeListeners(s *spec.Spec, sc *spec.Scope, n spec.Node, rolesPath string) 
 		if s.TLS.Mode == "node" {
 			add(s.Harbor.HTTPSPort, "Harbor (harbor.https_port)", s.Source.PathOr("harbor.https_port", rolesPath))
 		}
+		if registryPublished(s) {
+			add(s.Harbor.RegistryPort, "Harbor's registry (harbor.registry_port)", s.Source.PathOr("harbor.registry_port", rolesPath))
+		}
 	}
 	if n.HasRole(spec.RoleGalera) && s.Database.Engine == "galera" {
 		add(s.Database.Port, "Galera (database.port)", s.Source.PathOr("database.port", rolesPath))

@@ -54,6 +54,8 @@ type Node struct {
 	// Schema: the node that loads Harbor 1.5's registry.sql (engines galera
 	// and mariadb only).
 	Schema *Schema `json:"schema,omitempty"`
+	// Replication: the primary site's harbor nodes, with two or more sites.
+	Replication *Replication `json:"replication,omitempty"`
 }
 
 // RGWUser is the radosgw user a ceph-admin node creates for the registry.
@@ -145,6 +147,7 @@ func Build(s *spec.Spec) (*Plan, error) {
 			if n.HasRole(spec.RoleHarbor) {
 				node.Endpoints = &Endpoints{Database: database(s, &sc), Redis: redis(s, &sc), Storage: storage(&sc)}
 				node.Harbor = harbor(s, prof, node.Endpoints)
+				node.Replication = replication(s, prof, &sc, n)
 				node.Schema = schema(s, n, &node.Endpoints.Database)
 			} else {
 				node.Schema = schema(s, n, nil)
@@ -162,7 +165,7 @@ func Build(s *spec.Spec) (*Plan, error) {
 			}
 		}
 	}
-	p.Steps = steps(s, prof)
+	p.Steps = append(steps(s, prof), replicationSteps(p.Nodes)...)
 	for _, site := range s.Sites {
 		p.Sites = append(p.Sites, Site{Name: site.Name, Primary: site.Primary, VIP: site.VIP})
 	}

@@ -35,6 +35,11 @@ type Profile struct {
 	// write, or write with another value (env-keys.toml beside profile.toml).
 	EnvKeys []EnvKey `toml:"-"`
 
+	// SiteReplication is the endpoint type through which the primary site
+	// replicates to the other sites' registries ("docker-registry"), or
+	// empty when the profile's registry cannot be such an endpoint.
+	SiteReplication string `toml:"site_replication"`
+
 	// Dir is the profile's directory under templates/, where its templates are.
 	Dir string `toml:"-"`
 
@@ -45,7 +50,7 @@ type Profile struct {
 type File struct {
 	Template string `toml:"template"` // relative to the profile's directory
 	Path     string `toml:"path"`     // relative to nodes/<node>/
-	When     string `toml:"when"`     // "trivy": only with harbor.with_trivy
+	When     string `toml:"when"`     // "trivy": only with harbor.with_trivy; "replication": only on the nodes that set up site replication
 }
 
 // EnvKey is one env key of a Harbor component that prepare writes in some

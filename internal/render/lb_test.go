@@ -262,7 +262,8 @@ func TestLBTwoSites(t *testing.T) {
 			return files(tr, "")
 		}, file: "README.md",
 			want: []string{`## Sites`, `\| idc-a \| yes \| 10\.1\.0\.100 \|`, `\*\*idc-a\*\* is the primary site`, `never retries a 403 or 404`,
-				`Push-based`, `Event Based`, `one rule per project`}},
+				`"Docker Registry" endpoint`, `replication-setup\.sh`},
+			absent: []string{`provider \*Harbor\*`, `robot account of the other site`}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, ok := tc.files(t)[tc.file]

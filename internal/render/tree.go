@@ -109,7 +109,7 @@ func Tree(p *plan.Plan, specName string, values map[string]string) (*tree.Tree, 
 // under secrets/ see the secret values.
 func harborFiles(e *Engine, prof *profile.Profile, d Data, values map[string]string, t *tree.Tree) error {
 	for _, f := range prof.Files {
-		if f.When == "trivy" && !d.H.WithTrivy {
+		if f.When == "trivy" && !d.H.WithTrivy || f.When == "replication" && d.Node.Replication == nil {
 			continue
 		}
 		secret := strings.HasPrefix(f.Path, tree.SecretsDir+"/")
@@ -124,7 +124,11 @@ func harborFiles(e *Engine, prof *profile.Profile, d Data, values map[string]str
 		if err != nil {
 			return err
 		}
-		if err := t.Add(tree.File{Path: path.Join("nodes", d.Node.Name, f.Path), Data: out, Secret: secret}); err != nil {
+		file := tree.File{Path: path.Join("nodes", d.Node.Name, f.Path), Data: out, Secret: secret}
+		if !secret && path.Ext(f.Path) == ".sh" {
+			file.Mode = tree.ModeScript
+		}
+		if err := t.Add(file); err != nil {
 			return err
 		}
 	}

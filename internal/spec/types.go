@@ -32,6 +32,7 @@ type Harbor struct {
 	DataDir             string   `toml:"data_dir" yaml:"data_dir" default:"/data/harbor"`
 	HTTPPort            int      `toml:"http_port" yaml:"http_port" default:"8080"`
 	HTTPSPort           int      `toml:"https_port" yaml:"https_port" default:"8443"`
+	RegistryPort        int      `toml:"registry_port" yaml:"registry_port" default:"5000"`
 	AuthMode            string   `toml:"auth_mode" yaml:"auth_mode" default:"db_auth"`
 	JobLoggers          []string `toml:"job_loggers" yaml:"job_loggers" default:"DB"`
 	QuotaUpdateProvider string   `toml:"quota_update_provider" yaml:"quota_update_provider"`
