@@ -35,6 +35,7 @@ var rules = []func(c *check){
 	tls,
 	lb,
 	sites,
+	images,
 }
 
 // Validate adds to d every diagnostic about s: schema violations, the

@@ -1,0 +1,34 @@
+package validate
+
+import (
+	"regexp"
+	"strings"
+)
+
+// pinnedTag finds an exact release (x.y.z) in a tag such as 7.2.11 or
+// 10.11.18-jammy.
+var pinnedTag = regexp.MustCompile(`(^|[^0-9.])[0-9]+\.[0-9]+\.[0-9]+($|[^0-9.])`)
+
+// images checks the [images] table beyond the schema's reference grammar:
+// a mirror that names no registry host, and an override that floats.
+func images(c *check) {
+	im := &c.s.Images
+	if m := im.Mirror; m != "" {
+		host, _, _ := strings.Cut(m, "/")
+		if !strings.ContainsAny(host, ".:") && host != "localhost" {
+			c.warnf("images.mirror", "write the mirror's host first, e.g. mirror.corp.example/hub or mirror.local:5000/hub",
+				"%q names no registry host: Docker reads %s/... as a path on Docker Hub", m, host)
+		}
+	}
+	for _, key := range []string{"galera", "redis", "nginx", "haproxy"} {
+		ref := im.Override(key)
+		if ref == "" || strings.Contains(ref, "@sha256:") {
+			continue
+		}
+		tag := ref[strings.LastIndex(ref, ":")+1:]
+		if !pinnedTag.MatchString(tag) {
+			c.warnf("images."+key, "pin an exact release such as 7.2.11, or a digest (@sha256:...)",
+				"the tag %q floats: two renders of this spec can deploy different bits", tag)
+		}
+	}
+}
