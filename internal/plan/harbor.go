@@ -27,7 +27,9 @@ type Harbor struct {
 	WithTrivy           bool        `json:"with_trivy"`
 	Database            HarborDB    `json:"database"`
 	Redis               HarborRedis `json:"redis"`
-	LDAP                *LDAP       `json:"ldap,omitempty"` // auth_mode ldap_auth only
+	LDAP                *LDAP       `json:"ldap,omitempty"`     // auth_mode ldap_auth only
+	TrustCA             []TrustCA   `json:"trust_ca,omitempty"` // tls.trust_ca_files
+	Proxy               *Proxy      `json:"proxy,omitempty"`    // [harbor.proxy] with a proxy URL
 }
 
 // HarborDB is core's database connection and pool.

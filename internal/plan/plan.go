@@ -149,6 +149,7 @@ func Build(s *spec.Spec) (*Plan, error) {
 			if n.HasRole(spec.RoleHarbor) {
 				node.Endpoints = &Endpoints{Database: database(s, &sc), Redis: redis(s, &sc), Storage: storage(&sc)}
 				node.Harbor = harbor(s, node.Endpoints)
+				node.Harbor.TrustCA, node.Harbor.Proxy = trustCA(s, prof), proxy(s, prof)
 				node.Schema = schema(s, n, &node.Endpoints.Database)
 			} else {
 				node.Schema = schema(s, n, nil)

@@ -29,16 +29,39 @@ func specWith(t *testing.T, example, imageRegistry, extra string) *spec.Spec {
 	if imageRegistry != "" {
 		text = strings.Replace(text, "[harbor]\n", "[harbor]\nimage_registry = \""+imageRegistry+"\"\n", 1)
 	}
-	text += "\n" + extra
-	s, d := spec.Parse(example+".toml", []byte(text), spec.TOML)
+	return specFrom(t, example, text+"\n"+extra)
+}
+
+// specFrom parses and validates a spec text; an invalid spec fails the test.
+func specFrom(t *testing.T, name, text string) *spec.Spec {
+	t.Helper()
+	s, d := spec.Parse(name+".toml", []byte(text), spec.TOML)
 	if s == nil {
 		t.Fatal(d.Items())
 	}
 	validate.Validate(s, d, validate.Options{})
 	if d.HasErrors(false) {
-		t.Fatalf("%s: %v", example, d.Items())
+		t.Fatalf("%s: %v", name, d.Items())
 	}
 	return s
+}
+
+// exampleText is an example's TOML with replacements applied, each of
+// which must match.
+func exampleText(t *testing.T, example string, oldNew ...string) string {
+	t.Helper()
+	src, err := os.ReadFile("../../examples/" + example + "/harborgen.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(src)
+	for i := 0; i < len(oldNew); i += 2 {
+		if !strings.Contains(text, oldNew[i]) {
+			t.Fatalf("%s has no %q", example, oldNew[i])
+		}
+		text = strings.Replace(text, oldNew[i], oldNew[i+1], 1)
+	}
+	return text
 }
 
 // composeImages returns "node/service" -> image for every service of every

@@ -14,10 +14,15 @@ var pinnedTag = regexp.MustCompile(`(^|[^0-9.])[0-9]+\.[0-9]+\.[0-9]+($|[^0-9.])
 func images(c *check) {
 	im := &c.s.Images
 	if m := im.Mirror; m != "" {
-		host, _, _ := strings.Cut(m, "/")
-		if !strings.ContainsAny(host, ".:") && host != "localhost" {
+		if host, ok := registryHost(m); !ok {
 			c.warnf("images.mirror", "write the mirror's host first, e.g. mirror.corp.example/hub or mirror.local:5000/hub",
 				"%q names no registry host: Docker reads %s/... as a path on Docker Hub", m, host)
+		}
+		if r := c.s.Harbor.ImageRegistry; r != "" {
+			if _, ok := registryHost(r); !ok {
+				c.warnf("harbor.image_registry", "remove harbor.image_registry, or point it at the mirror, e.g. "+m+"/goharbor",
+					"Harbor's images still come from Docker Hub (%s/...): harbor.image_registry wins over images.mirror", r)
+			}
 		}
 	}
 	for _, key := range []string{"galera", "redis", "nginx", "haproxy"} {
@@ -31,4 +36,12 @@ func images(c *check) {
 				"the tag %q floats: two renders of this spec can deploy different bits", tag)
 		}
 	}
+}
+
+// registryHost returns the first component of an image prefix and whether
+// Docker reads it as a registry host (it has a '.' or a ':', or is
+// localhost) rather than a Docker Hub path.
+func registryHost(prefix string) (string, bool) {
+	host, _, _ := strings.Cut(prefix, "/")
+	return host, strings.ContainsAny(host, ".:") || host == "localhost"
 }

@@ -36,6 +36,7 @@ var rules = []func(c *check){
 	lb,
 	sites,
 	images,
+	outbound,
 }
 
 // Validate adds to d every diagnostic about s: schema violations, the
