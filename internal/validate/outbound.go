@@ -99,7 +99,7 @@ func proxyURL(c *check, key, raw string) {
 	}
 	u, err := url.Parse(raw)
 	switch {
-	case err != nil || !slices.Contains([]string{"http", "https", "socks5", "socks5h"}, u.Scheme) || u.Hostname() == "" ||
+	case err != nil || !slices.Contains([]string{"http", "https", "socks5", "socks5h"}, u.Scheme) || !validHost(u.Hostname()) ||
 		(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || u.Opaque != "":
 		c.errorf(key, "write scheme://host:port, e.g. http://proxy.corp.example:3128 (schemes http, https, socks5, socks5h)",
 			"%q is not a proxy URL", raw)
@@ -109,6 +109,14 @@ func proxyURL(c *check, key, raw string) {
 	case u.Port() != "" && !validPort(u.Port()):
 		c.errorf(key, "write a port from 1 to 65535", "%q has no valid port", raw)
 	}
+}
+
+// validHost accepts an IP address or a DNS name.
+func validHost(h string) bool {
+	if _, err := netip.ParseAddr(h); err == nil {
+		return true
+	}
+	return noProxyHost.MatchString(h)
 }
 
 var noProxyHost = regexp.MustCompile(`^[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?(\.[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?)*$`)
