@@ -6,6 +6,8 @@ import (
 	"io"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/harborgen/harborgen/internal/diag"
 )
 
 // Exit codes of SPEC.md §2.
@@ -99,11 +101,11 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, lookup func(s
 		return exitOK
 	case errors.As(err, &ee):
 		if ee.err != nil {
-			fmt.Fprintf(stderr, "harborgen: %v\n", ee.err)
+			fmt.Fprintf(stderr, "harborgen: %s\n", diag.Printable(ee.err.Error()))
 		}
 		return ee.code
 	default:
-		fmt.Fprintf(stderr, "harborgen: %v\n", err)
+		fmt.Fprintf(stderr, "harborgen: %s\n", diag.Printable(err.Error()))
 		return exitUsage
 	}
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -207,5 +208,94 @@ func TestInit(t *testing.T) {
 	}
 	if code, _, _ := harborgen("", "init", "--example", "nope", t.TempDir()); code != 2 {
 		t.Errorf("unknown example: exit %d", code)
+	}
+}
+
+// TestInitIsAllOrNothing: when one of init's files exists, init writes none
+// of them (it wrote harborgen.toml, then failed on the schema file).
+func TestInitIsAllOrNothing(t *testing.T) {
+	dir := t.TempDir()
+	schemaFile := filepath.Join(dir, "harborgen.schema.json")
+	if err := os.WriteFile(schemaFile, []byte("mine"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := harborgen("", "init", dir)
+	if code != 2 || !strings.Contains(stderr, "wrote nothing") {
+		t.Errorf("init over an existing schema file: exit %d, %q", code, stderr)
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 {
+		var names []string
+		for _, e := range entries {
+			names = append(names, e.Name())
+		}
+		t.Errorf("init left files behind: %v", names)
+	}
+	if data, _ := os.ReadFile(schemaFile); string(data) != "mine" {
+		t.Error("init changed the existing file")
+	}
+}
+
+// A secrets file that does not parse is reported at its line, and no
+// diagnostic ever quotes a value from it.
+func TestSecretsSyntaxErrorNeverEchoesTheValue(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		name, content string
+		line          int
+	}{
+		{"unquoted value", "csrf_key = \"0123456789abcdef0123456789abcdef\"\n\nredis_password = SEKRITvalue123\n", 3},
+		{"not a string", "core_secret = \"0123456789abcdef\"\nredis_password = 12345678901234567890\n", 2},
+		{"broken quote", "db_password = \"SEKRITvalue123\n", 1},
+		{"multi-line value", "db_password = '''SEKRIT\n\nvalue123", 3},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sf := filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "-")+".toml")
+			if err := os.WriteFile(sf, []byte(tc.content), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			for _, format := range []string{"text", "json"} {
+				code, stdout, stderr := harborgen("", "validate", "--format", format, "--secrets", sf, example)
+				if code != 1 {
+					t.Errorf("%s: exit %d, want 1", format, code)
+				}
+				for _, leak := range []string{"SEKRIT", "value123", "12345678901234567890"} {
+					if strings.Contains(stdout+stderr, leak) {
+						t.Errorf("%s: output quotes the secret (%q):\n%s%s", format, leak, stdout, stderr)
+					}
+				}
+				if want := fmt.Sprintf("%s:%d:", sf, tc.line); format == "text" && !strings.Contains(stdout, want) {
+					t.Errorf("diagnostic not at %s:\n%s", want, stdout)
+				}
+			}
+		})
+	}
+}
+
+// A spec name with an escape sequence never reaches the terminal raw: not
+// in the summary line, not in a diagnostic, not in an error.
+func TestSpecNameIsEscaped(t *testing.T) {
+	dir := t.TempDir()
+	src, err := os.ReadFile(example)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := filepath.Join(dir, "evil\x1b[2Jname.toml")
+	if err := os.WriteFile(bad, append(src, []byte("\n[nope]\n")...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"validate", bad},
+		{"validate", "--format", "json", bad},
+		{"plan", bad},
+		{"validate", filepath.Join(dir, "missing\x1b]0;x\x07.toml")},
+	} {
+		_, stdout, stderr := harborgen("", args...)
+		if strings.ContainsAny(stdout+stderr, "\x1b\x07") {
+			t.Errorf("%q: a control character reached the output:\n%q\n%q", args, stdout, stderr)
+		}
+		if !strings.Contains(stdout+stderr, `\x1b`) {
+			t.Errorf("%q: the name is not shown escaped:\n%q\n%q", args, stdout, stderr)
+		}
 	}
 }

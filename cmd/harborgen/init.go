@@ -47,13 +47,9 @@ func initCommand(e *env) *cli.Command {
 			if err := os.MkdirAll(dir, 0o755); err != nil {
 				return &exitError{code: exitUsage, err: err}
 			}
-			for _, f := range []struct {
-				name string
-				data []byte
-			}{{name, src}, {"harborgen.schema.json", schema.JSON}} {
-				if err := writeNew(filepath.Join(dir, f.name), f.data); err != nil {
-					return &exitError{code: exitUsage, err: err}
-				}
+			files := []newFile{{filepath.Join(dir, name), src}, {filepath.Join(dir, "harborgen.schema.json"), schema.JSON}}
+			if err := writeAllNew(files); err != nil {
+				return &exitError{code: exitUsage, err: err}
 			}
 			fmt.Fprintf(e.stderr, "wrote %s and harborgen.schema.json in %s (example %s); next: harborgen validate %s\n",
 				name, dir, c.String("example"), filepath.Join(dir, name))
@@ -62,20 +58,62 @@ func initCommand(e *env) *cli.Command {
 	}
 }
 
-// writeNew writes a file that must not exist yet: init never overwrites.
-func writeNew(path string, data []byte) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
-	if errors.Is(err, fs.ErrExist) {
-		return fmt.Errorf("%s exists; init never overwrites a file", path)
+type newFile struct {
+	path string
+	data []byte
+}
+
+// writeAllNew writes files that must not exist yet, all or none: init never
+// overwrites, and never leaves half of its files behind. Each file is
+// written to a temporary name, then hard-linked to its own name, which fails
+// when that name exists; on any failure the files already linked are removed.
+func writeAllNew(files []newFile) error {
+	var existing []string
+	for _, f := range files {
+		if _, err := os.Lstat(f.path); err == nil {
+			existing = append(existing, f.path)
+		}
 	}
+	if len(existing) > 0 {
+		return fmt.Errorf("%s: exists; init never overwrites a file, so it wrote nothing", strings.Join(existing, ", "))
+	}
+	var done []string
+	for _, f := range files {
+		if err := linkNew(f); err != nil {
+			for _, p := range done {
+				os.Remove(p)
+			}
+			return fmt.Errorf("%w; init wrote nothing", err)
+		}
+		done = append(done, f.path)
+	}
+	return nil
+}
+
+func linkNew(f newFile) error {
+	tmp, err := os.CreateTemp(filepath.Dir(f.path), ".harborgen-init-*")
 	if err != nil {
 		return err
 	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(f.data); err != nil {
+		tmp.Close()
 		return err
 	}
-	return f.Close()
+	if err := tmp.Chmod(0o644); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if err := os.Link(tmp.Name(), f.path); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return fmt.Errorf("%s exists; init never overwrites a file", f.path)
+		}
+		return err
+	}
+	return nil
 }
 
 func exampleNames() []string {

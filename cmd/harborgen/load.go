@@ -77,7 +77,11 @@ func secretsFile(c *cli.Context, specPath string) (*secrets.File, *diag.List, er
 		return nil, nil, &exitError{code: exitUsage, err: fmt.Errorf("--secrets %s: %w", path, err)}
 	}
 	var d diag.List
-	d.Errorf(diag.Pos{File: path, Line: 1, Col: 1}, "", "the secrets file is flat TOML: name = \"value\"", "%v", err)
+	pos, msg := diag.Pos{File: path, Line: 1, Col: 1}, err.Error()
+	if pe := (*secrets.ParseError)(nil); errors.As(err, &pe) {
+		pos.Line, pos.Col, msg = pe.Line, pe.Col, pe.Msg
+	}
+	d.Errorf(pos, "", "the secrets file is flat TOML, one name = \"value\" per line, the value quoted", "%s", msg)
 	return nil, &d, nil
 }
 

@@ -3,11 +3,13 @@ package main
 import (
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/harborgen/harborgen/internal/diag"
 	"github.com/harborgen/harborgen/internal/plan"
 	"github.com/harborgen/harborgen/internal/render"
 	"github.com/harborgen/harborgen/internal/secrets"
@@ -75,15 +77,20 @@ func renderAction(c *cli.Context, e *env) error {
 	case c.Bool("diff"):
 		return diffTree(e, out, t, diffWithoutSecrets)
 	}
+	if _, err := os.Lstat(filepath.Join(out, ".git")); err == nil {
+		fmt.Fprintf(e.stderr, "warning: %s holds .git: render replaces that whole directory and carries .git over as files it did not write; "+
+			"keep the rendered tree in a subdirectory of the repository (--out %s)\n", diag.Name(out), diag.Name(filepath.Join(out, "out")))
+	}
 	rep, err := tree.Write(out, t)
 	if err != nil {
 		return &exitError{code: exitUsage, err: err}
 	}
 	fmt.Fprintf(e.stderr, "rendered %s: %d added, %d changed, %d unchanged, %d removed\n",
-		out, len(rep.Added), len(rep.Changed), len(rep.Unchanged), len(rep.Removed))
-	if len(rep.Foreign) > 0 {
-		fmt.Fprintf(e.stderr, "kept files harborgen did not write: %s\n", strings.Join(rep.Foreign, ", "))
+		diag.Name(out), len(rep.Added), len(rep.Changed), len(rep.Unchanged), len(rep.Removed))
+	if len(rep.Removed) > 0 {
+		fmt.Fprintf(e.stderr, "removed files harborgen wrote before and no longer writes: %s\n", diag.Printable(strings.Join(rep.Removed, ", ")))
 	}
+	keptNote(e, rep.Foreign)
 	return nil
 }
 
@@ -94,8 +101,9 @@ func checkTree(e *env, out, specPath string, t *tree.Tree) error {
 	if err != nil {
 		return &exitError{code: exitUsage, err: err}
 	}
+	keptNote(e, drift.Kept)
 	if drift.Empty() {
-		fmt.Fprintf(e.stderr, "%s is up to date\n", out)
+		fmt.Fprintf(e.stderr, "%s is up to date\n", diag.Name(out))
 		return nil
 	}
 	for _, group := range []struct {
@@ -103,13 +111,21 @@ func checkTree(e *env, out, specPath string, t *tree.Tree) error {
 		paths []string
 	}{{"changed", drift.Changed}, {"missing", drift.Missing}, {"stale", drift.Unexpected}} {
 		for _, p := range group.paths {
-			fmt.Fprintf(e.stdout, "%s: %s\n", group.what, filepath.Join(out, p))
+			fmt.Fprintf(e.stdout, "%s: %s\n", group.what, diag.Name(filepath.Join(out, p)))
 		}
 	}
 	return &exitError{code: exitInvalid, err: fmt.Errorf("%s is not what render would write: run harborgen render %s", out, specPath)}
 }
 
-// diffTree is render --diff. Without secrets the tree has none, so every
+// keptNote names the files harborgen did not write, which render keeps and
+// --check does not count as drift.
+func keptNote(e *env, kept []string) {
+	if len(kept) > 0 {
+		fmt.Fprintf(e.stderr, "kept files harborgen did not write: %s\n", diag.Printable(strings.Join(kept, ", ")))
+	}
+}
+
+// diffTree is render --diff: exit 1 when there is a difference. Without secrets the tree has none, so every
 // secret file would read as removed: it then says nothing about secrets.
 func diffTree(e *env, out string, t *tree.Tree, withoutSecrets bool) error {
 	d, err := tree.Diff(out, t)
@@ -128,6 +144,9 @@ func diffTree(e *env, out string, t *tree.Tree, withoutSecrets bool) error {
 	}
 	if _, err := e.stdout.Write(d); err != nil {
 		return &exitError{code: exitUsage, err: err}
+	}
+	if len(d) > 0 { // like diff(1) and --check: 1 when there are differences
+		return &exitError{code: exitInvalid, err: fmt.Errorf("%s differs from what render would write", out)}
 	}
 	return nil
 }

@@ -46,15 +46,24 @@ func TestRenderAndCheck(t *testing.T) {
 	check(1, "after an edit")
 	// --diff needs no secrets either, and then says nothing about them.
 	code, stdout, stderr := harborgenEnv(nil, "render", "--diff", specPath)
-	if code != 0 || !strings.Contains(stdout, "-#") || strings.Contains(stdout, "secret ") {
+	if code != 1 || !strings.Contains(stdout, "-#") || strings.Contains(stdout, "secret ") {
 		t.Errorf("render --diff without secrets: exit %d\n%s%s", code, stdout, stderr)
 	}
 	os.Remove(compose)
 	check(1, "after a delete")
 	os.WriteFile(compose, orig, 0o644)
 	check(0, "after restoring")
+	// No difference: --diff prints nothing and exits 0, as diff(1) does.
+	if code, stdout, stderr := harborgenEnv(nil, "render", "--diff", specPath); code != 0 || stdout != "" {
+		t.Errorf("render --diff of an up-to-date tree: exit %d\n%s%s", code, stdout, stderr)
+	}
+	// A file harborgen did not write is the operator's: render keeps it, and
+	// --check names it without failing (one rule for both).
 	os.WriteFile(filepath.Join(out, "nodes", "extra.txt"), []byte("x"), 0o644)
-	check(1, "after an added file")
+	check(0, "after an added file")
+	if _, _, stderr := harborgenEnv(nil, "render", "--check", specPath); !strings.Contains(stderr, "kept files harborgen did not write: nodes/extra.txt") {
+		t.Errorf("render --check does not name the kept file: %s", stderr)
+	}
 	// Without secrets, render itself refuses rather than writing a tree without them.
 	if code, _, _ := harborgenEnv(nil, "render", specPath); code == 0 {
 		t.Error("render without any secrets succeeded")
@@ -114,4 +123,28 @@ func copySpec(t *testing.T, src string) string {
 		t.Fatal(err)
 	}
 	return path
+}
+
+// --out at a repository's root: render warns before it replaces the
+// directory, and .git survives as a kept foreign tree.
+func TestRenderWarnsAboutAGitDirectory(t *testing.T) {
+	specPath := copySpec(t, example)
+	dir := filepath.Dir(specPath)
+	env := map[string]string{"HARBORGEN_SECRET_DB_PASSWORD": "pw"}
+	if code, _, stderr := harborgenEnv(env, "secrets", "init", specPath); code != 0 {
+		t.Fatalf("secrets init: %s", stderr)
+	}
+	out := filepath.Join(dir, "repo")
+	head := filepath.Join(out, ".git", "HEAD")
+	if err := os.MkdirAll(filepath.Dir(head), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(head, []byte("ref: refs/heads/main\n"), 0o644)
+	code, _, stderr := harborgenEnv(env, "render", "--out", out, specPath)
+	if code != 0 || !strings.Contains(stderr, "holds .git") {
+		t.Errorf("exit %d, stderr %q; want a warning about .git", code, stderr)
+	}
+	if data, err := os.ReadFile(head); err != nil || string(data) != "ref: refs/heads/main\n" {
+		t.Errorf(".git/HEAD lost: %q %v", data, err)
+	}
 }

@@ -40,10 +40,10 @@ func validateCommand(e *env) *cli.Command {
 			errs, warns := diags.Count()
 			strict := c.Bool("strict")
 			if diags.HasErrors(strict) {
-				fmt.Fprintf(e.stderr, "%s: invalid: %s\n", c.Args().First(), diag.Summary(errs, warns))
+				fmt.Fprintf(e.stderr, "%s: invalid: %s\n", diag.Name(c.Args().First()), diag.Summary(errs, warns))
 				return &exitError{code: exitInvalid}
 			}
-			fmt.Fprintf(e.stderr, "%s: valid (%s)\n", c.Args().First(), diag.Summary(errs, warns))
+			fmt.Fprintf(e.stderr, "%s: valid (%s)\n", diag.Name(c.Args().First()), diag.Summary(errs, warns))
 			return nil
 		},
 	}

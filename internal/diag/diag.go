@@ -6,7 +6,9 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
+	"unicode"
 )
 
 // Severity says whether a diagnostic blocks rendering.
@@ -26,8 +28,38 @@ type Pos struct {
 
 func (p Pos) String() string {
 	line, col := max(p.Line, 1), max(p.Col, 1)
-	return fmt.Sprintf("%s:%d:%d", p.File, line, col)
+	return fmt.Sprintf("%s:%d:%d", Name(p.File), line, col)
 }
+
+// Name is a file name as it may reach a terminal: unchanged when every
+// character prints, else Go-quoted, so that an escape sequence in a name
+// can never drive the terminal.
+func Name(s string) string {
+	if strings.IndexFunc(s, func(r rune) bool { return !unicode.IsPrint(r) }) < 0 {
+		return s
+	}
+	return strconv.Quote(s)
+}
+
+// Printable escapes every non-printing character of a message but newlines
+// and tabs, for text that reaches a terminal.
+func Printable(s string) string {
+	if strings.IndexFunc(s, nonPrinting) < 0 {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if nonPrinting(r) {
+			q := strconv.QuoteRune(r)
+			b.WriteString(q[1 : len(q)-1])
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+func nonPrinting(r rune) bool { return r != '\n' && r != '\t' && !unicode.IsPrint(r) }
 
 // Diagnostic is one finding about a spec.
 type Diagnostic struct {

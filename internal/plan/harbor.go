@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/harborgen/harborgen/internal/profile"
 	"github.com/harborgen/harborgen/internal/spec"
 )
 
@@ -27,9 +28,39 @@ type Harbor struct {
 	WithTrivy           bool        `json:"with_trivy"`
 	Database            HarborDB    `json:"database"`
 	Redis               HarborRedis `json:"redis"`
-	LDAP                *LDAP       `json:"ldap,omitempty"`     // auth_mode ldap_auth only
+	LDAP                *LDAP       `json:"ldap,omitempty"` // auth_mode ldap_auth only
+	Env                 HarborEnv   `json:"env"`
 	TrustCA             []TrustCA   `json:"trust_ca,omitempty"` // tls.trust_ca_files
 	Proxy               *Proxy      `json:"proxy,omitempty"`    // [harbor.proxy] with a proxy URL
+}
+
+// HarborEnv holds, per component env file, the keys that Harbor's prepare
+// writes in some releases of the profile only (or with a value that
+// changed), as the profile's data gives them for this node's version. The
+// templates write each as it is; no template compares versions.
+type HarborEnv struct {
+	Core        []EnvVar `json:"core,omitempty"`
+	Jobservice  []EnvVar `json:"jobservice,omitempty"`
+	Registryctl []EnvVar `json:"registryctl,omitempty"`
+	Trivy       []EnvVar `json:"trivy,omitempty"`
+}
+
+// EnvVar is one KEY=value line of an env file, value not yet escaped.
+type EnvVar struct {
+	Key   string `json:"key"`
+	Value string `json:"value"`
+}
+
+// harborEnv picks the profile's version-dependent env keys for a version.
+func harborEnv(prof *profile.Profile, version string) HarborEnv {
+	vars := func(file string) []EnvVar {
+		var out []EnvVar
+		for _, k := range prof.Env(version, file) {
+			out = append(out, EnvVar{Key: k.Key, Value: k.Value})
+		}
+		return out
+	}
+	return HarborEnv{Core: vars("core"), Jobservice: vars("jobservice"), Registryctl: vars("registryctl"), Trivy: vars("trivy")}
 }
 
 // HarborDB is core's database connection and pool.
@@ -84,7 +115,7 @@ func (u RedisURL) String(password string) string {
 	return b.String()
 }
 
-func harbor(s *spec.Spec, e *Endpoints) *Harbor {
+func harbor(s *spec.Spec, prof *profile.Profile, e *Endpoints) *Harbor {
 	scheme := "https"
 	if s.TLS.Mode == "none" {
 		scheme = "http"
@@ -99,6 +130,7 @@ func harbor(s *spec.Spec, e *Endpoints) *Harbor {
 		QuotaUpdateProvider: s.Harbor.QuotaUpdateProvider,
 		WithTrivy:           s.Harbor.WithTrivy,
 		LDAP:                ldap(s),
+		Env:                 harborEnv(prof, s.Harbor.Version),
 	}
 	if h.QuotaUpdateProvider == "" {
 		h.QuotaUpdateProvider = "db" // Harbor's own default, written explicitly

@@ -14,6 +14,9 @@ type Listener struct {
 	Port     int
 	Owner    string // e.g. `Redis 6379 on node "registry01"`
 	Path     string // spec path of the setting that chose the port
+	// Chosen: Path is a key the user set for this port (harbor.http_port),
+	// not a fallback such as the node's roles for a fixed port (Galera 4567).
+	Chosen bool
 }
 
 // Listeners lists every port each node listens on, and the ports the load
@@ -41,7 +44,8 @@ func Listeners(s *spec.Spec) []Listener {
 func nodeListeners(s *spec.Spec, sc *spec.Scope, n spec.Node, rolesPath string) []Listener {
 	var out []Listener
 	add := func(port int, what, path string) {
-		out = append(out, Listener{Addr: n.Address, Port: port, Path: path, Owner: fmt.Sprintf("%s on node %q", what, n.Name)})
+		out = append(out, Listener{Addr: n.Address, Port: port, Path: path, Chosen: path != rolesPath,
+			Owner: fmt.Sprintf("%s on node %q", what, n.Name)})
 	}
 	if n.HasRole(spec.RoleHarbor) {
 		add(s.Harbor.HTTPPort, "Harbor (harbor.http_port)", s.Source.PathOr("harbor.http_port", rolesPath))
@@ -82,7 +86,8 @@ func nodeListeners(s *spec.Spec, sc *spec.Scope, n spec.Node, rolesPath string) 
 func lbListeners(s *spec.Spec, sc *spec.Scope, addr, on, fallback string) []Listener {
 	var out []Listener
 	add := func(port int, what, key string) {
-		out = append(out, Listener{Addr: addr, Port: port, Path: s.Source.PathOr(key, fallback), Owner: fmt.Sprintf("%s on %s", what, on)})
+		path := s.Source.PathOr(key, fallback)
+		out = append(out, Listener{Addr: addr, Port: port, Path: path, Chosen: path != fallback, Owner: fmt.Sprintf("%s on %s", what, on)})
 	}
 	add(s.LB.HTTPPort, "the load balancer (lb.http_port)", "lb.http_port")
 	if s.TLS.Mode != "none" { // terminated (lb) or passed through (node)

@@ -148,7 +148,7 @@ func Build(s *spec.Spec) (*Plan, error) {
 			node.LB = balancer(s, &sc, n)
 			if n.HasRole(spec.RoleHarbor) {
 				node.Endpoints = &Endpoints{Database: database(s, &sc), Redis: redis(s, &sc), Storage: storage(&sc)}
-				node.Harbor = harbor(s, node.Endpoints)
+				node.Harbor = harbor(s, prof, node.Endpoints)
 				node.Harbor.TrustCA, node.Harbor.Proxy = trustCA(s, prof), proxy(s, prof)
 				node.Schema = schema(s, n, &node.Endpoints.Database)
 			} else {

@@ -3,9 +3,11 @@
 package profile
 
 import (
+	"errors"
 	"fmt"
 	"io/fs"
 	"path"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -38,6 +40,9 @@ type Profile struct {
 	InternalNoProxy []string    `toml:"internal_no_proxy"`
 	Components      []Component `toml:"component"`
 	Files           []File      `toml:"file"`
+	// EnvKeys are the env keys that only some of the profile's releases
+	// write, or write with another value (env-keys.toml beside profile.toml).
+	EnvKeys []EnvKey `toml:"-"`
 
 	// Dir is the profile's directory under templates/, where its templates are.
 	Dir string `toml:"-"`
@@ -50,6 +55,43 @@ type File struct {
 	Template string `toml:"template"` // relative to the profile's directory
 	Path     string `toml:"path"`     // relative to nodes/<node>/
 	When     string `toml:"when"`     // "trivy": only with harbor.with_trivy
+}
+
+// EnvKey is one env key of a Harbor component that prepare writes in some
+// releases of a profile only, or with a value that changed.
+type EnvKey struct {
+	File  string `toml:"file"`  // the component: core | jobservice | registryctl | trivy
+	Key   string `toml:"key"`   // e.g. REPLICATION_ADAPTER_WHITELIST
+	Value string `toml:"value"` // a constant, never a secret
+	Since string `toml:"since"` // the first release that writes it; empty: every release
+	Until string `toml:"until"` // the first release that no longer writes it; empty: still written
+}
+
+// EnvFiles are the components an EnvKey may belong to.
+var EnvFiles = []string{"core", "jobservice", "registryctl", "trivy"}
+
+// In reports whether a Harbor version writes the key.
+func (k EnvKey) In(version string) bool {
+	v, err := semver.StrictNewVersion(version)
+	if err != nil {
+		return false
+	}
+	if k.Since != "" && v.LessThan(semver.MustParse(k.Since)) {
+		return false
+	}
+	return k.Until == "" || v.LessThan(semver.MustParse(k.Until))
+}
+
+// Env returns the version-dependent keys a Harbor version writes in one
+// component's env, in the data's order.
+func (p *Profile) Env(version, file string) []EnvKey {
+	var out []EnvKey
+	for _, k := range p.EnvKeys {
+		if k.File == file && k.In(version) {
+			out = append(out, k)
+		}
+	}
+	return out
 }
 
 // Component is one Harbor container of a harbor node.
@@ -118,12 +160,79 @@ func load(fsys fs.FS) ([]*Profile, error) {
 		if p.constraint, err = semver.NewConstraint(p.Versions); err != nil {
 			return nil, fmt.Errorf("%s: versions: %w", file, err)
 		}
+		if err := loadEnvKeys(fsys, p); err != nil {
+			return nil, err
+		}
 		out = append(out, p)
 	}
 	slices.SortFunc(out, func(a, b *Profile) int {
 		return semver.MustParse(a.DefaultVersion).Compare(semver.MustParse(b.DefaultVersion))
 	})
 	return out, nil
+}
+
+// loadEnvKeys reads the profile's env-keys.toml, if it has one, and checks
+// each row: a known component, a key name, versions, and no two rows of one
+// key in one release.
+func loadEnvKeys(fsys fs.FS, p *Profile) error {
+	file := path.Join(p.Dir, "env-keys.toml")
+	data, err := fs.ReadFile(fsys, file)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("read profile: %w", err)
+	}
+	var rows struct {
+		EnvKeys []EnvKey `toml:"env_key"`
+	}
+	md, err := toml.Decode(string(data), &rows)
+	if err != nil {
+		return fmt.Errorf("%s: %w", file, err)
+	}
+	if u := md.Undecoded(); len(u) > 0 {
+		return fmt.Errorf("%s: unknown key %s", file, u[0])
+	}
+	p.EnvKeys = rows.EnvKeys
+	for i, k := range p.EnvKeys {
+		if err := k.check(); err != nil {
+			return fmt.Errorf("%s: env_key[%d]: %w", file, i, err)
+		}
+		for _, o := range p.EnvKeys[:i] {
+			if o.File == k.File && o.Key == k.Key && overlap(o, k) {
+				return fmt.Errorf("%s: env_key[%d]: %s %s is already written by a row for the same releases", file, i, k.File, k.Key)
+			}
+		}
+	}
+	return nil
+}
+
+var envKeyName = regexp.MustCompile(`^[A-Z_][A-Z0-9_]*$`)
+
+func (k EnvKey) check() error {
+	if !slices.Contains(EnvFiles, k.File) {
+		return fmt.Errorf("file %q is none of %s", k.File, strings.Join(EnvFiles, ", "))
+	}
+	if !envKeyName.MatchString(k.Key) {
+		return fmt.Errorf("key %q is not an env key name", k.Key)
+	}
+	for _, v := range []string{k.Since, k.Until} {
+		if _, err := semver.StrictNewVersion(v); v != "" && err != nil {
+			return fmt.Errorf("version %q: %w", v, err)
+		}
+	}
+	if k.Since != "" && k.Until != "" && !semver.MustParse(k.Since).LessThan(semver.MustParse(k.Until)) {
+		return fmt.Errorf("%s: since %s is not before until %s", k.Key, k.Since, k.Until)
+	}
+	return nil
+}
+
+// overlap reports whether two rows' release ranges share a release.
+func overlap(a, b EnvKey) bool {
+	before := func(until, since string) bool { // [.., until) ends before [since, ..)
+		return until != "" && since != "" && !semver.MustParse(since).LessThan(semver.MustParse(until))
+	}
+	return !before(a.Until, b.Since) && !before(b.Until, a.Since)
 }
 
 // ForVersion returns the profile that covers a Harbor version, or nil.

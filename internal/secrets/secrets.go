@@ -217,12 +217,17 @@ func Load(path string) (*File, error) {
 	}
 	var raw map[string]any
 	if _, err := toml.Decode(string(data), &raw); err != nil {
-		return f, fmt.Errorf("parse secrets %s: %w", path, err)
+		pe := &ParseError{Path: path, Line: 1, Col: 1, Msg: "not flat TOML of name = \"value\" lines"}
+		var tpe toml.ParseError
+		if errors.As(err, &tpe) {
+			pe.Line, pe.Col = tpe.Position.Line, tpe.Position.Col
+		}
+		return f, pe
 	}
 	for k, v := range raw {
 		s, ok := v.(string)
 		if !ok {
-			return f, fmt.Errorf("parse secrets %s: %s must be a string", path, k)
+			return f, &ParseError{Path: path, Line: keyLine(data, k), Col: 1, Msg: k + " must be a quoted string"}
 		}
 		f.Values[k] = s
 	}
@@ -233,6 +238,29 @@ func Load(path string) (*File, error) {
 		}
 	}
 	return f, nil
+}
+
+// ParseError is a secrets file that does not parse. It never holds any of
+// the file's text beyond a key name: the parser's own message quotes the
+// value it choked on, and that value is a secret.
+type ParseError struct {
+	Path      string
+	Line, Col int
+	Msg       string
+}
+
+func (e *ParseError) Error() string {
+	return fmt.Sprintf("parse secrets %s:%d:%d: %s", e.Path, e.Line, e.Col, e.Msg)
+}
+
+// keyLine is the line where a key is set, or 1.
+func keyLine(data []byte, key string) int {
+	for i, line := range strings.Split(string(data), "\n") {
+		if k, _, ok := strings.Cut(line, "="); ok && strings.Trim(strings.TrimSpace(k), `"'`) == key {
+			return i + 1
+		}
+	}
+	return 1
 }
 
 // Lookup returns a secret, the environment variable overriding the file.

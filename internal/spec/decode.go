@@ -154,11 +154,16 @@ func expect(v *Value, want Kind, path string, d *diag.List) bool {
 		got = "float " + strconv.FormatFloat(v.Float, 'g', -1, 64)
 	case KindOther:
 		got = fmt.Sprintf("date/time %s", v.Str)
+		if v.Tag != "" {
+			got = "a value tagged " + v.Tag
+		}
 	case KindNull:
 		got = "nothing"
 	}
 	hint := ""
 	switch {
+	case v.Tag != "":
+		hint = "remove the YAML tag " + v.Tag + ": spec values are plain strings, numbers and booleans"
 	case v.Kind == KindNull:
 		hint = "give a value, or remove the key"
 	case want == KindString && v.Kind == KindFloat:

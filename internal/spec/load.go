@@ -70,13 +70,41 @@ func (s *Source) Has(path string) bool {
 
 // ReadFile reads a spec file, refusing files larger than MaxSize. The error
 // is an I/O failure (exit 2); an oversized file is reported by Parse.
+// Anything but a regular file (a FIFO, a device, a directory) is refused
+// before it is opened: opening a FIFO blocks until a writer comes.
 func ReadFile(path string) ([]byte, error) {
+	if err := regularFile(path); err != nil {
+		return nil, err
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("read spec: %w", err)
 	}
 	defer f.Close()
+	if err := regularInfo(f.Stat()); err != nil { // replaced since the check
+		return nil, fmt.Errorf("read spec %s: %w", path, err)
+	}
 	return ReadAll(f)
+}
+
+// ErrNotRegular is the error of a spec path that is not a regular file.
+var ErrNotRegular = errors.New("not a regular file: give a spec file, or - to read the spec from stdin")
+
+func regularFile(path string) error {
+	if err := regularInfo(os.Stat(path)); err != nil {
+		return fmt.Errorf("read spec %s: %w", path, err)
+	}
+	return nil
+}
+
+func regularInfo(fi os.FileInfo, err error) error {
+	switch {
+	case err != nil:
+		return err
+	case !fi.Mode().IsRegular():
+		return ErrNotRegular
+	}
+	return nil
 }
 
 // ReadAll reads at most MaxSize+1 bytes, enough for Parse to see the file is

@@ -23,6 +23,9 @@ func parseTOML(file string, data []byte) (root *Value, err error) {
 			root, err = nil, &syntaxError{pos: diag.Pos{File: file, Line: 1, Col: 1}, msg: fmt.Sprintf("TOML parser failed: %v", r)}
 		}
 	}()
+	if se := tomlNesting(file, data); se != nil {
+		return nil, se
+	}
 	var doc map[string]any
 	if _, err := toml.Decode(string(data), &doc); err != nil {
 		var pe toml.ParseError

@@ -35,6 +35,7 @@ type Value struct {
 	Fields []Field // KindMap, in document order
 	Items  []*Value
 	Str    string // KindString; for KindOther its text
+	Tag    string // KindOther from YAML: an explicit tag other than a timestamp's (!!binary, !custom)
 	Int    int64
 	Float  float64
 	Bool   bool

@@ -168,9 +168,12 @@ func (c *yamlConverter) scalar(n *yaml.Node, pos diag.Pos) (*Value, error) {
 	case "!!str":
 		out.Kind = KindString
 		out.Str = n.Value
-	default:
+	case "!!timestamp":
 		out.Kind = KindOther
 		out.Str = n.Value
+	default: // !!binary, a custom tag: never a spec value
+		out.Kind = KindOther
+		out.Str, out.Tag = n.Value, n.ShortTag()
 	}
 	if err != nil {
 		return nil, &syntaxError{pos: c.pos(n), msg: fmt.Sprintf("bad %s value %q", n.ShortTag(), n.Value)}

@@ -9,17 +9,22 @@ import (
 type Drift struct {
 	Changed    []string // content differs, or executability (see sameMode), or not a regular file
 	Missing    []string // in the tree, not on disk
-	Unexpected []string // on disk outside secrets/ directories, not in the tree: added by hand, or stale
+	Unexpected []string // on disk outside secrets/ directories, listed by the MANIFEST on disk, not in the tree: stale
+	// Kept are files the MANIFEST on disk does not list, outside secrets/ directories: the
+	// operator's, which Write keeps. They are reported, and are not drift.
+	Kept []string
 }
 
-// Empty reports whether the directory is exactly what the tree would write.
+// Empty reports whether the directory is exactly what the tree would write, the kept files aside.
 func (d Drift) Empty() bool {
 	return len(d.Changed) == 0 && len(d.Missing) == 0 && len(d.Unexpected) == 0
 }
 
 // Check compares the non-secret files of t and its MANIFEST with dir, never reading anything
-// under a secrets/ directory, so that it runs in CI without the secrets file. It is stricter
-// than Write: a foreign file, which Write keeps, is Unexpected here. A missing dir is all Missing.
+// under a secrets/ directory, so that it runs in CI without the secrets file. Foreign files follow
+// Write's rule: a file no MANIFEST on disk lists is the operator's, kept by Write and Kept here
+// (not drift); a file the MANIFEST lists that the tree no longer has is stale, Unexpected. A
+// missing dir is all Missing.
 func Check(dir string, t *Tree) (Drift, error) {
 	root, err := outputDir(dir)
 	if err != nil {
@@ -47,9 +52,17 @@ func Check(dir string, t *Tree) (Drift, error) {
 			d.Changed = append(d.Changed, f.Path)
 		}
 	}
+	listed, err := disk.manifest()
+	if err != nil {
+		listed = map[string]bool{} // an unreadable MANIFEST is Changed already
+	}
 	for _, rel := range disk.paths() {
-		if !inTree[rel] && !underSecrets(rel) {
+		switch {
+		case inTree[rel] || underSecrets(rel):
+		case listed[rel]:
 			d.Unexpected = append(d.Unexpected, rel)
+		default:
+			d.Kept = append(d.Kept, rel)
 		}
 	}
 	return d, nil

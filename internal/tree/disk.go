@@ -153,3 +153,23 @@ func sameMode(f File, onDisk fs.FileMode) bool {
 func isExecutable(m fs.FileMode) bool {
 	return m&0o100 != 0
 }
+
+// secretsRecords returns every secret path the SecretsRecords on disk list, and whether there is
+// any record at all (a tree written before records existed has none).
+func (d *onDisk) secretsRecords() (map[string]bool, bool, error) {
+	written, any := map[string]bool{}, false
+	for rel, mode := range d.entries {
+		if !isSecretsRecord(rel) || !mode.IsRegular() {
+			continue
+		}
+		any = true
+		data, err := os.ReadFile(d.path(rel))
+		if err != nil {
+			return nil, false, err
+		}
+		for p := range parseSecretsRecord(rel, data) {
+			written[p] = true
+		}
+	}
+	return written, any, nil
+}

@@ -243,7 +243,7 @@ func TestWriteSurvivesKill(t *testing.T) {
 // mode, MANIFEST, and every directory, 0700 under secrets/ and 0755 elsewhere.
 func expectedSnapshot(tr *Tree) map[string]entry {
 	snap := map[string]entry{".": {Mode: fs.ModeDir | 0o755}}
-	files := append(tr.Files(), File{Path: ManifestName, Data: Manifest(tr), Mode: 0o644})
+	files := tr.withManifest()
 	for _, f := range files {
 		for _, dir := range ancestors(f.Path) {
 			mode := fs.FileMode(0o755)

@@ -26,6 +26,10 @@ func TestWriteModesWhateverTheUmask(t *testing.T) {
 		"nodes/registry02/secrets/core.env":         0o600,
 		"nodes/registry02/secrets/tls":              fs.ModeDir | 0o700,
 		"nodes/registry02/secrets/tls/registry.key": 0o600,
+		// The records of the secret files harborgen wrote, as private as the secrets.
+		"nodes/registry01/secrets/" + SecretsRecord:     0o600,
+		"nodes/registry02/secrets/" + SecretsRecord:     0o600,
+		"nodes/registry02/secrets/tls/" + SecretsRecord: 0o600,
 	}
 	for _, umask := range []int{0o077, 0o000, 0o022, 0o777} {
 		t.Run(fmt.Sprintf("umask %04o", umask), func(t *testing.T) {

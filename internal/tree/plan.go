@@ -12,7 +12,7 @@ type Report struct {
 	Changed   []string // content differed, or the mode (see sameMode)
 	Unchanged []string // rewritten identical
 	Removed   []string // harborgen's files of the previous tree that the new tree lacks, secrets included
-	Foreign   []string // files harborgen did not write (absent from the previous MANIFEST, outside secrets/), kept
+	Foreign   []string // files harborgen did not write (in no previous MANIFEST or SecretsRecord), kept
 }
 
 // plan is what Write would do to an output directory; Diff prints it.
@@ -24,7 +24,7 @@ type plan struct {
 }
 
 // makePlan compares t with root. A previous file belongs to harborgen when the previous MANIFEST
-// lists it, when it lies under a secrets/ directory, or when it is MANIFEST; anything else is
+// lists it, when a SecretsRecord lists it, or when it is MANIFEST or a record; anything else is
 // the operator's and is kept, and a new file that would replace or displace it is an error.
 func makePlan(root string, t *Tree) (*plan, error) {
 	disk, err := scan(root)
@@ -39,12 +39,19 @@ func makePlan(root string, t *Tree) (*plan, error) {
 	for _, f := range p.files {
 		p.byPath[f.Path] = f
 	}
+	written, recorded, err := disk.secretsRecords()
+	if err != nil {
+		return nil, err
+	}
 	var conflicts []string
 	for _, rel := range disk.paths() {
 		f, inTree := p.byPath[rel]
+		// A secret file is harborgen's when a record lists it; a tree from before the records
+		// has none, and then only the secret files the new tree writes again are.
+		ownSecret := underSecrets(rel) && (written[rel] || isSecretsRecord(rel) || (!recorded && inTree))
 		switch {
-		case rel == ManifestName || underSecrets(rel) || listed[rel]:
-			if !inTree {
+		case rel == ManifestName || ownSecret || listed[rel]:
+			if !inTree && !isSecretsRecord(rel) { // records are bookkeeping, never reported
 				p.report.Removed = append(p.report.Removed, rel)
 			}
 		case inTree:
@@ -63,7 +70,7 @@ func makePlan(root string, t *Tree) (*plan, error) {
 	}
 	if len(conflicts) > 0 {
 		return nil, fmt.Errorf("refusing to replace files that the previous %s does not list, so harborgen did not write them: %s "+
-			"(move them out of %s, or restore the %s that lists them)", ManifestName, strings.Join(conflicts, ", "), root, ManifestName)
+			"(move them out of %s, or restore the %s or secrets/%s that lists them)", ManifestName, strings.Join(conflicts, ", "), root, ManifestName, SecretsRecord)
 	}
 	if err := p.classify(); err != nil {
 		return nil, err
@@ -74,6 +81,9 @@ func makePlan(root string, t *Tree) (*plan, error) {
 // classify sorts every new file into Added, Changed or Unchanged.
 func (p *plan) classify() error {
 	for _, f := range p.files {
+		if isSecretsRecord(f.Path) {
+			continue // bookkeeping, never reported
+		}
 		_, onDisk := p.disk.entries[f.Path]
 		same, err := p.disk.same(f)
 		switch {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 )
 
 // errNoExchange says that the kernel or the filesystem cannot exchange two paths atomically.
@@ -45,6 +46,9 @@ func swap(tmp, root string, rootExists bool) (string, error) {
 		return tmp, nil
 	case errors.Is(err, errNoExchange):
 		return swapByRenames(tmp, root)
+	case errors.Is(err, syscall.EBUSY):
+		return "", fmt.Errorf("%s is a mount point (or busy), and Write replaces the output directory with a rename, "+
+			"which a mount point cannot take: render into a directory inside it, e.g. --out %s (%w)", root, filepath.Join(root, "out"), err)
 	}
 	return "", fmt.Errorf("exchange the new tree with the previous one: %w", err)
 }

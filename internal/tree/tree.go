@@ -6,9 +6,9 @@
 // run without the secrets file.
 //
 // Who owns what on disk: harborgen owns MANIFEST, every file the previous MANIFEST lists, and
-// everything under a secrets/ directory; Write replaces or removes those. Any other file is the
-// operator's: Write carries it over untouched and refuses to overwrite it, while Check, which
-// says whether the directory is exactly what render writes, reports it as Unexpected.
+// every secret file a SecretsRecord lists; Write replaces or removes those. Any other file, under
+// secrets/ too, is the operator's: Write carries it over untouched (a hard link) and refuses to
+// overwrite it, and Check names it as Kept without counting it as drift.
 package tree
 
 import (
@@ -24,6 +24,12 @@ import (
 // ManifestName is the path, relative to the output root, of the file listing every committed
 // file with its SHA-256. Write adds it to every tree; Add refuses it.
 const ManifestName = "MANIFEST"
+
+// SecretsRecord is the file Write puts in every secrets/ directory it writes: the paths (relative
+// to the output root) of the secret files it wrote there. It is how Write tells its own secret
+// files from an operator's (a tls.key put beside them), which it keeps. It lists names only, is
+// never in MANIFEST and never in git.
+const SecretsRecord = ".harborgen-written"
 
 // SecretsDir is the name of the directories that hold secret files. Everything under such a
 // directory belongs to harborgen: Write replaces or removes it, Check and Diff never read it.
@@ -103,9 +109,49 @@ func (t *Tree) Files() []File {
 // withManifest returns Files plus MANIFEST, sorted by path: the whole tree Write puts on disk.
 func (t *Tree) withManifest() []File {
 	files := append(t.Files(), File{Path: ManifestName, Data: Manifest(t), Mode: ModeConfig})
+	files = append(files, t.secretsRecords()...)
 	sortFiles(files)
 	return files
 }
+
+// secretsRecords returns the SecretsRecord of every directory that holds secret files.
+func (t *Tree) secretsRecords() []File {
+	byDir := map[string][]string{}
+	for _, f := range t.Files() {
+		if f.Secret {
+			dir := path.Dir(f.Path)
+			byDir[dir] = append(byDir[dir], f.Path)
+		}
+	}
+	out := make([]File, 0, len(byDir))
+	for dir, paths := range byDir {
+		var b strings.Builder
+		b.WriteString("# Written by harborgen: the secret files of this directory it owns. Any other file here\n")
+		b.WriteString("# is yours: render keeps it.\n")
+		for _, p := range paths { // Files() is sorted
+			b.WriteString(p + "\n")
+		}
+		out = append(out, File{Path: path.Join(dir, SecretsRecord), Data: []byte(b.String()), Mode: ModeSecret, Secret: true})
+	}
+	return out
+}
+
+// parseSecretsRecord returns the paths a SecretsRecord at rel lists that lie in its own
+// directory: a record copied or rendered under another root names nothing here.
+func parseSecretsRecord(rel string, data []byte) map[string]bool {
+	listed := map[string]bool{}
+	for _, line := range strings.Split(string(data), "\n") {
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		if path.Dir(line) == path.Dir(rel) && checkPath(line) == nil {
+			listed[line] = true
+		}
+	}
+	return listed
+}
+
+func isSecretsRecord(p string) bool { return path.Base(p) == SecretsRecord && underSecrets(p) }
 
 // committed returns the non-secret files plus MANIFEST, sorted by path: what Check and Diff see.
 func (t *Tree) committed() []File {
@@ -130,6 +176,8 @@ func checkPath(p string) error {
 		return errors.New("path is not valid UTF-8")
 	case p == ManifestName:
 		return errors.New("MANIFEST is reserved: Write generates it")
+	case path.Base(p) == SecretsRecord:
+		return errors.New(SecretsRecord + " is reserved: Write generates it")
 	}
 	for _, r := range p {
 		if r < 0x20 || r == 0x7f {

@@ -12,7 +12,7 @@ import (
 )
 
 // failpoint, when a test sets it, is called at each named step of Write ("write <path>",
-// "copy <path>", "swap", "between renames", "remove previous") and makes Write fail there with
+// "copy <path>", "link <absolute source>" (an error there makes Write copy instead), "swap", "between renames", "remove previous") and makes Write fail there with
 // its error.
 var failpoint func(step string) error
 
@@ -123,7 +123,7 @@ func (p *plan) build(tmp string) error {
 		if err := makeDirs(tmp, rel, dirModes, previousMode); err != nil {
 			return err
 		}
-		if err := copyEntry(p.disk.path(rel), filepath.Join(tmp, filepath.FromSlash(rel))); err != nil {
+		if err := keepEntry(p.disk.path(rel), filepath.Join(tmp, filepath.FromSlash(rel))); err != nil {
 			return err
 		}
 	}
@@ -184,6 +184,23 @@ func writeFile(name string, data []byte, mode fs.FileMode) error {
 		err = f.Sync()
 	}
 	return errors.Join(err, f.Close())
+}
+
+// keepEntry carries a foreign file into the new tree as a hard link: the same inode, so its
+// content, holes (a sparse file stays sparse), mode and times are kept, in constant time
+// whatever its size. Where a hard link cannot be made (a filesystem without them, or the
+// kernel's protected_hardlinks for a file of another user) it is copied.
+func keepEntry(src, dst string) error {
+	info, err := os.Lstat(src)
+	if err != nil {
+		return err
+	}
+	if info.Mode().IsRegular() {
+		if err := failAt("link " + src); err == nil && os.Link(src, dst) == nil {
+			return nil
+		}
+	}
+	return copyEntry(src, dst)
 }
 
 // copyEntry copies a foreign regular file (content, mode, modification time) or symlink.

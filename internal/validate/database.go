@@ -78,7 +78,11 @@ func pool(c *check) {
 	arith := fmt.Sprintf("max_open_conns %d x %d harbor nodes = %d", db.MaxOpenConns, harbors, total)
 	switch {
 	case total > db.MaxConnections:
-		c.errorf(path, fmt.Sprintf("lower max_open_conns to %d or less, or raise max_connections to %d or more", db.MaxConnections/harbors, total),
+		hint := fmt.Sprintf("lower max_open_conns to %d or less, or raise max_connections to %d or more", db.MaxConnections/harbors, total)
+		if db.MaxConnections < harbors { // not one connection per core: lowering cannot help
+			hint = fmt.Sprintf("raise max_connections to %d or more (max_open_conns x harbor nodes); %d cannot give each of %d harbor nodes a connection", total, db.MaxConnections, harbors)
+		}
+		c.errorf(path, hint,
 			"%s exceeds the database's max_connections = %d", arith, db.MaxConnections)
 	case total*10 > db.MaxConnections*8:
 		c.warnf(path, fmt.Sprintf("keep it at or under 80%%: max_open_conns %d or less", db.MaxConnections*8/10/harbors),

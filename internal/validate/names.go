@@ -91,6 +91,16 @@ func (c *check) ipLiteral(path, s string) (netip.Addr, bool) {
 	case a.IsMulticast():
 		c.errorf(path, "write a unicast address", "%s is a multicast address", s)
 		return a, false
+	case a.Is4In6():
+		c.errorf(path, fmt.Sprintf("write the IPv4 address itself: %s", a.Unmap()),
+			"%s is an IPv4-mapped IPv6 address, which no service can bind (Redis: bind: Invalid argument)", s)
+		return a, false
+	case a == netip.AddrFrom4([4]byte{255, 255, 255, 255}):
+		c.errorf(path, "write a unicast address", "%s is the broadcast address", s)
+		return a, false
+	case a.IsLoopback():
+		c.warnf(path, "use the address other hosts reach this node at; loopback suits a one-machine test only",
+			"%s is a loopback address: no other node can reach it", s)
 	}
 	return a.Unmap(), true
 }

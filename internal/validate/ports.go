@@ -23,7 +23,13 @@ func ports(c *check) {
 		if prev.Owner == cl.Owner {
 			continue
 		}
-		c.errorf(cl.Path, "change one of the two ports, or move one role to another node",
+		// Point at the port the user chose: a fixed port (Galera's 4567)
+		// has only the node's roles to point at.
+		at := cl.Path
+		if !cl.Chosen && prev.Chosen {
+			at = prev.Path
+		}
+		c.errorf(at, "change one of the two ports, or move one role to another node",
 			"port %d on %s is used by both %s and %s", cl.Port, cl.Addr, prev.Owner, cl.Owner)
 	}
 }

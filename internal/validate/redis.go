@@ -1,6 +1,7 @@
 package validate
 
 import (
+	"fmt"
 	"net"
 	"strconv"
 	"strings"
@@ -24,7 +25,11 @@ func redisScope(c *check, sc *spec.Scope) {
 	switch r.Mode {
 	case "standalone":
 		if len(nodes) > 0 && instances != 1 {
-			c.errorf(c.first(base+".ports", base+".mode"), `use one redis node and one port, or mode = "sentinel" for replicas`,
+			at := c.first(base+".ports", base+".mode")
+			if second := nthWithRole(sc, spec.RoleRedis, 1); second >= 0 { // the roles made it two
+				at = fmt.Sprintf("node[%d].roles", second)
+			}
+			c.errorf(at, `use one redis node and one port, or mode = "sentinel" for replicas`,
 				"%sstandalone Redis is one instance; this spec has %d (%s x %s)", label, instances, plural(len(nodes), "redis node"), plural(len(r.Ports), "port"))
 		}
 	case "sentinel":
@@ -117,4 +122,18 @@ func plural(n int, noun string) string {
 		return "1 " + noun
 	}
 	return strconv.Itoa(n) + " " + noun + "s"
+}
+
+// nthWithRole is the spec index of the scope's n-th node (from 0) with a
+// role, or -1.
+func nthWithRole(sc *spec.Scope, role string, n int) int {
+	for k, node := range sc.Nodes {
+		if node.HasRole(role) {
+			if n == 0 {
+				return sc.NodeIndex[k]
+			}
+			n--
+		}
+	}
+	return -1
 }
