@@ -11,6 +11,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/harborgen/harborgen/internal/plan"
+	"github.com/harborgen/harborgen/internal/profile"
 	"github.com/harborgen/harborgen/internal/render"
 	"github.com/harborgen/harborgen/internal/spec"
 	"github.com/harborgen/harborgen/internal/tree"
@@ -144,7 +145,7 @@ func TestMirrorRewritesEveryImage(t *testing.T) {
 			}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			seen := map[string]bool{}
+			seen, refs := map[string]bool{}, map[string]bool{}
 			for _, example := range examples {
 				s := specWith(t, example, tc.registry, tc.extra)
 				var first []byte
@@ -160,6 +161,7 @@ func TestMirrorRewritesEveryImage(t *testing.T) {
 					for svc, image := range composeImages(t, tr) {
 						service := path.Base(svc)
 						seen[strings.SplitN(service, "-", 2)[0]] = true
+						refs[image] = true
 						if why := tc.want(service, image); why != "" {
 							t.Errorf("%s %s: image %q: %s", example, svc, image, why)
 						}
@@ -179,10 +181,22 @@ func TestMirrorRewritesEveryImage(t *testing.T) {
 					}
 				}
 			}
-			// Every kind of image was tried: the examples cover them all.
-			for _, kind := range []string{"galera", "redis", "sentinel", "nginx", "haproxy", "keepalived", "core", "registry", "trivy", "ui", "adminserver"} {
+			// Every kind of image was tried: the examples run every Harbor
+			// profile's components and every image of the data.
+			for _, kind := range []string{"galera", "redis", "sentinel", "nginx", "haproxy", "core", "registry", "trivy", "ui", "adminserver"} {
 				if !seen[kind] {
 					t.Errorf("no example runs %s: the test misses its image", kind)
+				}
+			}
+			if tc.name == "mirror" {
+				data, err := profile.Images()
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, im := range data {
+					if !refs[im.Ref(mirror)] {
+						t.Errorf("no example runs the image %s (%s): remove it from templates/%s if no service uses it", im.Key, im.Ref(mirror), profile.ImagesFile)
+					}
 				}
 			}
 		})
