@@ -463,11 +463,17 @@ group_filter = "(objectclass=group)"
 group_gid = "sAMAccountName"
 group_scope = "subtree"
 group_admin_dn = "CN=harbor-admins,OU=Tech,DC=example,DC=com"
+[harbor.proxy]
+http_proxy = "http://proxy.corp.example:3128"
+https_proxy = "http://proxy.corp.example:3128"
+no_proxy = [".corp.example", "10.0.0.0/8"]
+components = ["core", "jobservice", "trivy"]
 
 [tls]
 mode = "lb"
 cert_file = "/etc/harbor/tls/registry.crt"
 key_file = "/etc/harbor/tls/registry.key"
+trust_ca_files = ["/etc/pki/corp-root.pem"]
 
 [[node]]
 name = "registry01"
@@ -542,6 +548,13 @@ proxy_database = true
 proxy_redis = false
 proxy_read_timeout = 900
 client_max_body_size = "0"
+
+[images]
+mirror = "mirror.corp.example/hub"
+galera = "mirror.corp.example/db/mariadb:10.11.18"
+redis = "redis@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+nginx = "nginx:1.30.0"
+haproxy = "mirror.corp.example:5000/hub/library/haproxy:2.8.26@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 
 [[site]]
 name = "idc-a"
@@ -682,6 +695,18 @@ func TestSchemaAcceptsWhatGoAccepts(t *testing.T) {
 		`gcache_size = "512M"`, `gcache_size = "512 MiB"`)
 	reject("a scheme in image_registry", "/harbor/image_registry",
 		`image_registry = "mirror`, `image_registry = "https://mirror`)
+	reject("a scheme in images.mirror", "/images/mirror",
+		`mirror = "mirror`, `mirror = "https://mirror`)
+	reject("an image without a tag or digest", "/images/nginx",
+		`nginx = "nginx:1.30.0"`, `nginx = "nginx"`)
+	reject("a space in an image", "/images/galera",
+		`galera = "mirror.corp.example/db/`, `galera = "mirror.corp.example/db /`)
+	reject("an upper-case image path", "/images/galera",
+		`galera = "mirror.corp.example/db/mariadb`, `galera = "mirror.corp.example/db/MariaDB`)
+	reject("a short digest", "/images/redis",
+		`redis = "redis@sha256:0123`, `redis = "redis@sha256:`)
+	reject("an unknown proxy component", "/harbor/proxy/components/1",
+		`components = ["core", "jobservice", "trivy"]`, `components = ["core", "registry"]`)
 	reject("a storage without driver", "/site/1/storage",
 		"[site.storage]\ndriver = \"s3\"\n", "[site.storage]\n")
 }

@@ -30,6 +30,8 @@ type Harbor struct {
 	Redis               HarborRedis `json:"redis"`
 	LDAP                *LDAP       `json:"ldap,omitempty"` // auth_mode ldap_auth only
 	Env                 HarborEnv   `json:"env"`
+	TrustCA             []TrustCA   `json:"trust_ca,omitempty"` // tls.trust_ca_files
+	Proxy               *Proxy      `json:"proxy,omitempty"`    // [harbor.proxy] with a proxy URL
 
 	// RegistryPort is where the registry is published on the node's own
 	// address, with two or more sites only: the other sites replicate to it.

@@ -127,6 +127,10 @@ func Build(s *spec.Spec) (*Plan, error) {
 	if prof == nil {
 		return nil, fmt.Errorf("plan: Harbor %s has no profile (validate first)", s.Harbor.Version)
 	}
+	img, err := imageRefs(s, prof)
+	if err != nil {
+		return nil, err
+	}
 	p := &Plan{Cluster: s.Cluster.Name, Hostname: s.Cluster.Hostname, HarborVersion: s.Harbor.Version, Profile: prof.Name,
 		ScannerPrefix: fmt.Sprintf("%x", sha256.Sum256([]byte("harborgen scanner "+s.Cluster.Name)))[:8]}
 	listens := map[string][]Port{}
@@ -136,7 +140,7 @@ func Build(s *spec.Spec) (*Plan, error) {
 	for _, sc := range s.Scopes() {
 		for _, n := range sc.Nodes {
 			node := Node{Name: n.Name, Address: n.Address, Site: n.Site, Roles: n.Roles,
-				Services: services(s, prof, &sc, n), Listens: listens[n.Address]}
+				Services: services(s, img, &sc, n), Listens: listens[n.Address]}
 			if n.HasRole(spec.RoleCephAdmin) {
 				node.RGW = rgwUser(&sc.Storage)
 			}
@@ -147,6 +151,7 @@ func Build(s *spec.Spec) (*Plan, error) {
 			if n.HasRole(spec.RoleHarbor) {
 				node.Endpoints = &Endpoints{Database: database(s, &sc), Redis: redis(s, &sc), Storage: storage(&sc)}
 				node.Harbor = harbor(s, prof, node.Endpoints)
+				node.Harbor.TrustCA, node.Harbor.Proxy = trustCA(s, prof), proxy(s, prof)
 				node.Replication = replication(s, prof, &sc, n)
 				node.Schema = schema(s, n, &node.Endpoints.Database)
 			} else {
@@ -160,7 +165,7 @@ func Build(s *spec.Spec) (*Plan, error) {
 		for _, n := range s.Nodes {
 			if n.Site == "" {
 				p.Nodes = append(p.Nodes, Node{Name: n.Name, Address: n.Address, Roles: n.Roles,
-					Services: services(s, prof, &spec.Scope{}, n), Listens: listens[n.Address],
+					Services: services(s, img, &spec.Scope{}, n), Listens: listens[n.Address],
 					Galera: galeraMember(s, n), Schema: schema(s, n, nil)})
 			}
 		}
@@ -172,45 +177,37 @@ func Build(s *spec.Spec) (*Plan, error) {
 	return p, nil
 }
 
-func services(s *spec.Spec, prof *profile.Profile, sc *spec.Scope, n spec.Node) []Service {
+func services(s *spec.Spec, img *images, sc *spec.Scope, n spec.Node) []Service {
 	var out []Service
 	if n.HasRole(spec.RoleGalera) {
-		out = append(out, Service{Name: "galera", Image: "mariadb:10.11"},
-			Service{Name: "galera-health", Image: "mariadb:10.11"})
+		out = append(out, Service{Name: "galera", Image: img.tier["galera"]},
+			Service{Name: "galera-health", Image: img.tier["galera"]})
 	}
 	if n.HasRole(spec.RoleRedis) {
 		switch sc.Redis.Mode {
 		case "standalone", "sentinel":
-			out = append(out, Service{Name: "redis", Image: "redis:7"})
+			out = append(out, Service{Name: "redis", Image: img.tier["redis"]})
 		case "cluster":
 			for _, port := range sc.Redis.Ports {
-				out = append(out, Service{Name: fmt.Sprintf("redis-%d", port), Image: "redis:7"})
+				out = append(out, Service{Name: fmt.Sprintf("redis-%d", port), Image: img.tier["redis"]})
 			}
 		}
 	}
 	if n.HasRole(spec.RoleSentinel) && sc.Redis.Mode == "sentinel" {
-		out = append(out, Service{Name: "sentinel", Image: "redis:7"})
+		out = append(out, Service{Name: "sentinel", Image: img.tier["redis"]})
 	}
 	if n.HasRole(spec.RoleHarbor) {
-		registry := s.Harbor.ImageRegistry
-		if registry == "" {
-			registry = prof.ImageRegistry
-		}
-		for _, c := range prof.Components {
+		for _, c := range img.harbor {
 			if c.Optional == "trivy" && !s.Harbor.WithTrivy {
 				continue
 			}
-			out = append(out, Service{Name: c.Name, Image: c.ImageRef(registry, s.Harbor.Version)})
+			out = append(out, Service{Name: c.Name, Image: c.ImageRef(img.harborRegistry, s.Harbor.Version)})
 		}
 	}
 	if n.HasRole(spec.RoleLB) {
-		image := "nginx:1.27"
-		if s.LB.Kind == "haproxy" {
-			image = "haproxy:2.8"
-		}
-		out = append(out, Service{Name: s.LB.Kind, Image: image})
+		out = append(out, Service{Name: s.LB.Kind, Image: img.tier[s.LB.Kind]})
 		if len(sc.WithRole(spec.RoleLB)) >= 2 {
-			out = append(out, Service{Name: "keepalived", Image: "osixia/keepalived:2.0.20"})
+			out = append(out, Service{Name: "keepalived", Image: img.tier["keepalived"]})
 		}
 	}
 	return out

@@ -43,6 +43,12 @@ func WriteText(w io.Writer, p *Plan) error {
 			fmt.Fprintf(&b, "  harbor   %s, quota_update_provider %s, job loggers %s\n", h.ExtEndpoint, h.QuotaUpdateProvider, strings.Join(h.JobLoggers, ","))
 			fmt.Fprintf(&b, "  pool     %s\n", h.Database.PoolNote)
 			fmt.Fprintf(&b, "  urls     core %s registry %s\n", h.Redis.Core.String(""), h.Redis.Registry.String(""))
+			for _, ca := range h.TrustCA {
+				fmt.Fprintf(&b, "  trusts   %s at %s\n", ca.Source, ca.Target)
+			}
+			if px := h.Proxy; px != nil {
+				fmt.Fprintf(&b, "  proxy    http %s https %s for %s, no_proxy %s\n", px.HTTPProxy, px.HTTPSProxy, strings.Join(px.Components, ","), px.NoProxy)
+			}
 		}
 	}
 	b.WriteString("\nbootstrap order:\n")

@@ -20,15 +20,24 @@ import (
 
 // Profile is one line of Harbor releases that harborgen renders the same way.
 type Profile struct {
-	Name            string      `toml:"name"`
-	Description     string      `toml:"description"`
-	Versions        string      `toml:"versions"` // a semver constraint
-	DefaultVersion  string      `toml:"default_version"`
-	DatabaseEngines []string    `toml:"database_engines"`
-	ImageRegistry   string      `toml:"image_registry"`
-	RedisAuth       *bool       `toml:"redis_auth"`    // nil: true; Harbor 1.5's registry cannot send a Redis password
-	DatabaseName    string      `toml:"database_name"` // the only database name the profile can use, if fixed
-	PingPath        string      `toml:"ping_path"`     // an unauthenticated API path that answers when Harbor is up
+	Name            string   `toml:"name"`
+	Description     string   `toml:"description"`
+	Versions        string   `toml:"versions"` // a semver constraint
+	DefaultVersion  string   `toml:"default_version"`
+	DatabaseEngines []string `toml:"database_engines"`
+	ImageRegistry   string   `toml:"image_registry"`
+	RedisAuth       *bool    `toml:"redis_auth"`    // nil: true; Harbor 1.5's registry cannot send a Redis password
+	DatabaseName    string   `toml:"database_name"` // the only database name the profile can use, if fixed
+	PingPath        string   `toml:"ping_path"`     // an unauthenticated API path that answers when Harbor is up
+	// TrustCADir is where the images pick up extra CA certificates, whose
+	// file names must end in one of TrustCASuffixes; "" when the profile's
+	// images cannot trust a private CA.
+	TrustCADir      string   `toml:"trust_ca_dir"`
+	TrustCASuffixes []string `toml:"trust_ca_suffixes"`
+	// ProxyComponents can use an HTTP(S) proxy (none: the profile has no
+	// proxy settings); InternalNoProxy is what prepare adds to no_proxy.
+	ProxyComponents []string    `toml:"proxy_components"`
+	InternalNoProxy []string    `toml:"internal_no_proxy"`
 	Components      []Component `toml:"component"`
 	Files           []File      `toml:"file"`
 	// EnvKeys are the env keys that only some of the profile's releases

@@ -16,6 +16,7 @@ type Spec struct {
 	Storage  Storage  `toml:"storage" yaml:"storage"`
 	LB       LB       `toml:"lb" yaml:"lb"`
 	Sites    []Site   `toml:"site" yaml:"site"`
+	Images   Images   `toml:"images" yaml:"images"`
 
 	// Source is where the spec came from: its file and the position of every
 	// key. It is not part of the spec's content.
@@ -41,6 +42,17 @@ type Harbor struct {
 	ImageRegistry       string   `toml:"image_registry" yaml:"image_registry"`
 	LogDir              string   `toml:"log_dir" yaml:"log_dir" default:"/var/log/harbor"`
 	LDAP                *LDAP    `toml:"ldap" yaml:"ldap"`
+	Proxy               *Proxy   `toml:"proxy" yaml:"proxy"`
+}
+
+// Proxy is harbor.yml's proxy section: the HTTP(S) proxy the listed Harbor
+// components use to reach the outside (replication, proxy cache, OIDC,
+// Trivy's database).
+type Proxy struct {
+	HTTPProxy  string   `toml:"http_proxy" yaml:"http_proxy"`
+	HTTPSProxy string   `toml:"https_proxy" yaml:"https_proxy"`
+	NoProxy    []string `toml:"no_proxy" yaml:"no_proxy"`
+	Components []string `toml:"components" yaml:"components" default:"core,jobservice,trivy"`
 }
 
 type LDAP struct {
@@ -63,6 +75,10 @@ type TLS struct {
 	Mode     string `toml:"mode" yaml:"mode" default:"none"`
 	CertFile string `toml:"cert_file" yaml:"cert_file"`
 	KeyFile  string `toml:"key_file" yaml:"key_file"`
+	// TrustCAFiles are CA certificates on the harbor nodes that Harbor's
+	// components add to their trust store (an https RGW, LDAPS or OIDC
+	// behind a private CA).
+	TrustCAFiles []string `toml:"trust_ca_files" yaml:"trust_ca_files"`
 }
 
 type Node struct {
@@ -167,4 +183,29 @@ type Site struct {
 	VIP     string   `toml:"vip" yaml:"vip"`
 	Redis   *Redis   `toml:"redis" yaml:"redis"`
 	Storage *Storage `toml:"storage" yaml:"storage"`
+}
+
+// Images says where every container image comes from: a mirror prefix for
+// all of them, and one key per tier image that replaces its reference.
+type Images struct {
+	Mirror  string `toml:"mirror" yaml:"mirror"`
+	Galera  string `toml:"galera" yaml:"galera"`
+	Redis   string `toml:"redis" yaml:"redis"`
+	Nginx   string `toml:"nginx" yaml:"nginx"`
+	HAProxy string `toml:"haproxy" yaml:"haproxy"`
+}
+
+// Override returns the spec's reference for a tier image key, or "".
+func (im *Images) Override(key string) string {
+	switch key {
+	case "galera":
+		return im.Galera
+	case "redis":
+		return im.Redis
+	case "nginx":
+		return im.Nginx
+	case "haproxy":
+		return im.HAProxy
+	}
+	return ""
 }

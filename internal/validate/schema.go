@@ -54,8 +54,12 @@ var patternHints = map[string]string{
 	`^[A-Za-z0-9_.:-]{1,15}$`:                                                     "write a network interface name of at most 15 characters, e.g. eth0 or bond0.100",
 }
 
-// imageRegistryHint explains the image_registry pattern, too long to be a key above.
-const imageRegistryHint = "write host[:port]/path without a scheme, e.g. registry.local:5000/goharbor"
+// imageRegistryHint explains the image_registry and images.mirror pattern,
+// imageRefHint an image reference's: both too long to be a key above.
+const (
+	imageRegistryHint = "write host[:port]/path without a scheme, e.g. registry.local:5000/goharbor"
+	imageRefHint      = "write a whole image reference with a tag or a digest, no scheme and no spaces, e.g. mirror.corp.example/hub/library/NAME:1.2.3 or NAME@sha256:<64 hex digits>"
+)
 
 // schemaRules reports what the schema finds beyond what the decoder already
 // reported: unknown keys and wrong types come from the decoder, with a
@@ -106,8 +110,12 @@ func schemaDiagnostic(c *check, e *jsonschema.ValidationError) {
 			return
 		}
 		hint, ok := patternHints[k.Want]
-		if !ok && strings.HasSuffix(path, "image_registry") {
+		switch {
+		case ok:
+		case strings.HasSuffix(path, "image_registry") || path == "images.mirror":
 			hint, ok = imageRegistryHint, true
+		case strings.HasPrefix(path, "images."):
+			hint, ok = imageRefHint, true
 		}
 		if !ok {
 			hint = "it must match " + k.Want

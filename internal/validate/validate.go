@@ -35,6 +35,8 @@ var rules = []func(c *check){
 	tls,
 	lb,
 	sites,
+	images,
+	outbound,
 }
 
 // Validate adds to d every diagnostic about s: schema violations, the
