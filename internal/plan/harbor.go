@@ -3,6 +3,7 @@ package plan
 import (
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/url"
 	"strconv"
 	"strings"
@@ -82,13 +83,24 @@ func (u RedisURL) String(password string) string {
 	return b.String()
 }
 
-func harbor(s *spec.Spec, e *Endpoints) *Harbor {
-	scheme := "https"
+// extEndpoint is the URL clients reach Harbor at: the load balancer's
+// HTTPS port (tls.mode lb or node) or HTTP port (none), written only when
+// it is not the scheme's default. Harbor builds the token realm and every
+// URL it hands to clients from it, so a missing port sends them elsewhere.
+func extEndpoint(s *spec.Spec) string {
+	scheme, port, std := "https", s.LB.HTTPSPort, 443
 	if s.TLS.Mode == "none" {
-		scheme = "http"
+		scheme, port, std = "http", s.LB.HTTPPort, 80
 	}
+	if port == 0 || port == std {
+		return scheme + "://" + s.Cluster.Hostname
+	}
+	return scheme + "://" + net.JoinHostPort(s.Cluster.Hostname, strconv.Itoa(port))
+}
+
+func harbor(s *spec.Spec, e *Endpoints) *Harbor {
 	h := &Harbor{
-		ExtEndpoint:         scheme + "://" + s.Cluster.Hostname,
+		ExtEndpoint:         extEndpoint(s),
 		DataDir:             s.Harbor.DataDir,
 		LogDir:              s.Harbor.LogDir,
 		HTTPPort:            s.Harbor.HTTPPort,
