@@ -56,20 +56,26 @@ type HarborRedis struct {
 
 // RedisURL is a Redis URL without its password.
 type RedisURL struct {
-	Scheme    string `json:"scheme"` // redis | redis+sentinel
-	Hosts     string `json:"hosts"`  // host:port, or a comma list of Sentinels
+	Scheme    string `json:"scheme"`         // redis | redis+sentinel
+	User      string `json:"user,omitempty"` // an external Redis's ACL user (redis.external.username)
+	Hosts     string `json:"hosts"`          // host:port, or a comma list of Sentinels
 	MasterSet string `json:"master_set,omitempty"`
 	DB        int    `json:"db"`
 }
 
-// String writes the URL the way Harbor reads it: the password URL-escaped
-// (Harbor #18538), db 0 left out, idle_timeout_seconds always present.
+// String writes the URL the way Harbor reads it (net/url): user and
+// password URL-escaped (Harbor #18538), db 0 left out, idle_timeout_seconds
+// always present. Without either, the URL has no userinfo.
 func (u RedisURL) String(password string) string {
 	var b strings.Builder
 	b.WriteString(u.Scheme)
 	b.WriteString("://")
-	if password != "" {
-		b.WriteString(url.UserPassword("", password).String())
+	switch {
+	case password != "":
+		b.WriteString(url.UserPassword(u.User, password).String())
+		b.WriteString("@")
+	case u.User != "":
+		b.WriteString(url.User(u.User).String())
 		b.WriteString("@")
 	}
 	b.WriteString(u.Hosts)
@@ -128,7 +134,7 @@ func harbor(s *spec.Spec, e *Endpoints) *Harbor {
 	if db.External != nil && db.Engine == "postgres" {
 		h.Database.SSLMode = db.External.SSLMode
 	}
-	base := RedisURL{Scheme: "redis", Hosts: strings.Join(e.Redis.Addrs, ",")}
+	base := RedisURL{Scheme: "redis", User: e.Redis.User, Hosts: strings.Join(e.Redis.Addrs, ",")}
 	if e.Redis.Mode == "sentinel" {
 		base.Scheme, base.MasterSet = "redis+sentinel", e.Redis.MasterSet
 	}
