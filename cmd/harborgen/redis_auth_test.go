@@ -74,7 +74,7 @@ func TestExternalRedisAuthRoundTrip(t *testing.T) {
 		scheme, path     string // want: the URL scheme; the path before the db
 	}{
 		{name: "standalone, file", host: "10.30.0.6:6379", scheme: "redis"},
-		{name: "standalone, env, ACL user", host: "10.30.0.6:6379", user: `hb@r:b/ü %`, fromEnv: true, scheme: "redis"},
+		{name: "standalone, env, ACL user", host: "10.30.0.6:6379", user: `hb@r:b/ü%#?`, fromEnv: true, scheme: "redis"},
 		{name: "sentinel, env", host: "10.30.0.6:26379,10.30.0.7:26379", fromEnv: true, scheme: "redis+sentinel", path: "/harbor"},
 		{name: "sentinel, file, ACL user", host: "10.30.0.6:26379, 10.30.0.7:26379", user: "harbor", scheme: "redis+sentinel", path: "/harbor"},
 	} {
