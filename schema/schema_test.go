@@ -517,6 +517,7 @@ maxmemory = "2gb"
 data_dir = "/data/redis"
 [redis.external]
 host = "10.0.0.6:26379,10.0.0.7:26379"
+username = "harbor"
 
 [storage]
 driver = "swift"
@@ -575,6 +576,7 @@ maxmemory = "512mb"
 data_dir = "/srv/redis"
 [site.redis.external]
 host = "10.2.0.6:6379"
+username = "harbor-b"
 [site.storage]
 driver = "s3"
 [site.storage.swift]

@@ -167,12 +167,16 @@ func secretValues(c *cli.Context, s *spec.Spec, e *env) (map[string]string, erro
 	values := map[string]string{}
 	for _, n := range secrets.Required(s) {
 		v, _, ok := f.Lookup(n.Name, e.lookup)
+		if !ok && n.Optional {
+			continue // rendered empty below
+		}
 		if !ok {
 			return nil, &exitError{code: exitInvalid, err: fmt.Errorf("secret %s is missing: add it to the secrets file or set %s", n.Name, secrets.EnvVar(n.Name))}
 		}
 		values[n.Name] = v
 	}
-	// Optional secrets (an external Redis without a password) render empty.
+	// An optional secret not given (an external Redis without AUTH), and
+	// redis_password where nothing needs it (Harbor 1.5), render empty.
 	for _, name := range []string{secrets.RedisPassword.Name} {
 		if _, ok := values[name]; !ok {
 			values[name] = ""

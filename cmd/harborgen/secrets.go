@@ -53,6 +53,9 @@ func secretsInit(c *cli.Context, e *env) error {
 	for _, n := range res.Supply {
 		fmt.Fprintf(e.stderr, "you supply: %s (%s): add %s = \"...\" to %s or set %s\n", n.Name, n.Why, n.Name, path, secrets.EnvVar(n.Name))
 	}
+	for _, n := range res.Optional {
+		fmt.Fprintf(e.stderr, "optional: %s (%s): add %s = \"...\" to %s or set %s\n", n.Name, n.Why, n.Name, path, secrets.EnvVar(n.Name))
+	}
 	if len(res.Generated) > 0 {
 		fmt.Fprintf(e.stderr, "generated: %s\n", strings.Join(res.Generated, ", "))
 	}

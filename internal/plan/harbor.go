@@ -3,6 +3,7 @@ package plan
 import (
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/url"
 	"strconv"
 	"strings"
@@ -92,20 +93,26 @@ type HarborRedis struct {
 
 // RedisURL is a Redis URL without its password.
 type RedisURL struct {
-	Scheme    string `json:"scheme"` // redis | redis+sentinel
-	Hosts     string `json:"hosts"`  // host:port, or a comma list of Sentinels
+	Scheme    string `json:"scheme"`         // redis | redis+sentinel
+	User      string `json:"user,omitempty"` // an external Redis's ACL user (redis.external.username)
+	Hosts     string `json:"hosts"`          // host:port, or a comma list of Sentinels
 	MasterSet string `json:"master_set,omitempty"`
 	DB        int    `json:"db"`
 }
 
-// String writes the URL the way Harbor reads it: the password URL-escaped
-// (Harbor #18538), db 0 left out, idle_timeout_seconds always present.
+// String writes the URL the way Harbor reads it (net/url): user and
+// password URL-escaped (Harbor #18538), db 0 left out, idle_timeout_seconds
+// always present. Without either, the URL has no userinfo.
 func (u RedisURL) String(password string) string {
 	var b strings.Builder
 	b.WriteString(u.Scheme)
 	b.WriteString("://")
-	if password != "" {
-		b.WriteString(url.UserPassword("", password).String())
+	switch {
+	case password != "":
+		b.WriteString(url.UserPassword(u.User, password).String())
+		b.WriteString("@")
+	case u.User != "":
+		b.WriteString(url.User(u.User).String())
 		b.WriteString("@")
 	}
 	b.WriteString(u.Hosts)
@@ -119,13 +126,24 @@ func (u RedisURL) String(password string) string {
 	return b.String()
 }
 
-func harbor(s *spec.Spec, prof *profile.Profile, e *Endpoints) *Harbor {
-	scheme := "https"
+// extEndpoint is the URL clients reach Harbor at: the load balancer's
+// HTTPS port (tls.mode lb or node) or HTTP port (none), written only when
+// it is not the scheme's default. Harbor builds the token realm and every
+// URL it hands to clients from it, so a missing port sends them elsewhere.
+func extEndpoint(s *spec.Spec) string {
+	scheme, port, std := "https", s.LB.HTTPSPort, 443
 	if s.TLS.Mode == "none" {
-		scheme = "http"
+		scheme, port, std = "http", s.LB.HTTPPort, 80
 	}
+	if port == 0 || port == std {
+		return scheme + "://" + s.Cluster.Hostname
+	}
+	return scheme + "://" + net.JoinHostPort(s.Cluster.Hostname, strconv.Itoa(port))
+}
+
+func harbor(s *spec.Spec, prof *profile.Profile, e *Endpoints) *Harbor {
 	h := &Harbor{
-		ExtEndpoint:         scheme + "://" + s.Cluster.Hostname,
+		ExtEndpoint:         extEndpoint(s),
 		DataDir:             s.Harbor.DataDir,
 		LogDir:              s.Harbor.LogDir,
 		HTTPPort:            s.Harbor.HTTPPort,
@@ -157,7 +175,7 @@ func harbor(s *spec.Spec, prof *profile.Profile, e *Endpoints) *Harbor {
 	if db.External != nil && db.Engine == "postgres" {
 		h.Database.SSLMode = db.External.SSLMode
 	}
-	base := RedisURL{Scheme: "redis", Hosts: strings.Join(e.Redis.Addrs, ",")}
+	base := RedisURL{Scheme: "redis", User: e.Redis.User, Hosts: strings.Join(e.Redis.Addrs, ",")}
 	if e.Redis.Mode == "sentinel" {
 		base.Scheme, base.MasterSet = "redis+sentinel", e.Redis.MasterSet
 	}

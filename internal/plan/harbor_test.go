@@ -13,6 +13,10 @@ func TestRedisURL(t *testing.T) {
 		{RedisURL{Scheme: "redis+sentinel", Hosts: "a:26379,b:26379", MasterSet: "harbor", DB: 2}, "pw",
 			"redis+sentinel://:pw@a:26379,b:26379/harbor/2?idle_timeout_seconds=30"},
 		{RedisURL{Scheme: "redis", Hosts: "h:6379", DB: 5}, "", "redis://h:6379/5?idle_timeout_seconds=30"},
+		{RedisURL{Scheme: "redis", User: "harbor", Hosts: "h:6379", DB: 1}, "p@ss", "redis://harbor:p%40ss@h:6379/1?idle_timeout_seconds=30"},
+		{RedisURL{Scheme: "redis+sentinel", User: "a@b:c/d", Hosts: "a:26379,b:26379", MasterSet: "harbor"}, "pw",
+			"redis+sentinel://a%40b%3Ac%2Fd:pw@a:26379,b:26379/harbor?idle_timeout_seconds=30"},
+		{RedisURL{Scheme: "redis", User: "harbor", Hosts: "h:6379"}, "", "redis://harbor@h:6379?idle_timeout_seconds=30"},
 	} {
 		if got := tc.u.String(tc.password); got != tc.want {
 			t.Errorf("String(%q) = %s, want %s", tc.password, got, tc.want)

@@ -98,6 +98,7 @@ type RedisEndpoint struct {
 	Mode      string   `json:"mode"` // standalone | sentinel | cluster
 	Addrs     []string `json:"addrs"`
 	MasterSet string   `json:"master_set,omitempty"`
+	User      string   `json:"user,omitempty"` // external: the ACL user, if any
 	Via       string   `json:"via"`
 }
 
@@ -245,7 +246,10 @@ func redis(s *spec.Spec, sc *spec.Scope) RedisEndpoint {
 	case "external":
 		ext := RedisEndpoint{Mode: "standalone", Via: sc.RedisPath + ".external.host"}
 		if r.External != nil {
-			ext.Addrs = strings.Split(r.External.Host, ",")
+			ext.User = r.External.Username
+			for _, hp := range strings.Split(r.External.Host, ",") {
+				ext.Addrs = append(ext.Addrs, strings.TrimSpace(hp)) // validate allows "h1:p1, h2:p2"
+			}
 			if len(ext.Addrs) > 1 {
 				ext.Mode, ext.MasterSet = "sentinel", r.MasterSet
 			}

@@ -128,6 +128,10 @@ var (
 	Sentinel            = Feature{Name: "Redis Sentinel", Since: "2.1.0"}
 	QuotaUpdateProvider = Feature{Name: "quota_update_provider", Since: "2.9.0"}
 	Trivy               = Feature{Name: "Trivy", Since: "2.0.0"}
+	// RedisUsername: the registry's redis.username, read from 2.15.0 on
+	// (goharbor/harbor#22770); core, jobservice and trivy read the user from
+	// their Redis URLs earlier, but the registry would send the password alone.
+	RedisUsername = Feature{Name: "a Redis username in the registry", Since: "2.15.0"}
 )
 
 var (

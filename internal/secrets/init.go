@@ -83,6 +83,7 @@ type InitResult struct {
 	Generated []string // names added
 	Present   []string // names already there, left unchanged
 	Supply    []Need   // operator-supplied secrets still missing
+	Optional  []Need   // optional operator-supplied secrets not given (fine as they are)
 	Warnings  []string // readable by others, tracked by git
 }
 
@@ -110,6 +111,10 @@ func Init(path string, s *spec.Spec, r io.Reader) (*InitResult, error) {
 	for _, need := range needs {
 		if _, ok := f.Values[need.Name]; ok {
 			res.Present = append(res.Present, need.Name)
+			continue
+		}
+		if need.Optional {
+			res.Optional = append(res.Optional, need)
 			continue
 		}
 		if !need.Generated {

@@ -31,7 +31,10 @@ import (
 type Def struct {
 	Name      string
 	Generated bool // secrets init can make it; otherwise the user supplies it
-	Check     func(string) error
+	// Optional: the spec works without it (an external Redis without AUTH).
+	// Absent, it is no error; given, it is used and checked. Never generated.
+	Optional bool
+	Check    func(string) error
 }
 
 func exactLen(n int) func(string) error {
@@ -152,14 +155,10 @@ func Required(s *spec.Spec) []Need {
 	case "mariadb", "postgres":
 		add(userSupplied(DBPassword), "the external database's password for "+s.Database.User)
 	}
-	redisAuth := true
-	if p := profile.ForVersion(s.Harbor.Version); p != nil {
-		redisAuth = p.UsesRedisPassword()
+	if n, ok := redisPassword(s); ok {
+		add(n.Def, n.Why)
 	}
 	for _, sc := range s.Scopes() {
-		if redisAuth && sc.Redis.Mode != "" && sc.Redis.Mode != "external" {
-			add(RedisPassword, "Redis requirepass")
-		}
 		rgw := sc.Storage.RGW != nil
 		switch sc.Storage.Driver {
 		case "swift":
@@ -180,6 +179,65 @@ func Required(s *spec.Spec) []Need {
 }
 
 func userSupplied(d Def) Def { d.Generated = false; return d }
+
+func optional(d Def) Def { d.Generated, d.Optional = false, true; return d }
+
+// redisPassword is what the spec needs of redis_password. A Redis that
+// harborgen renders gets a generated requirepass; an external one has the
+// password its owner set, if any: the operator supplies it, and without it
+// Harbor connects without AUTH. With sites mixing the two, the one
+// redis_password serves both, so it is generated and the external Redis
+// must be given the same password. Under Harbor 1.5 nothing sends a
+// password at all (see Refused).
+func redisPassword(s *spec.Spec) (Need, bool) {
+	if p := profile.ForVersion(s.Harbor.Version); p != nil && !p.UsesRedisPassword() {
+		return Need{}, false
+	}
+	var rendered, external bool
+	for _, sc := range s.Scopes() {
+		switch sc.Redis.Mode {
+		case "":
+		case "external":
+			external = true
+		default:
+			rendered = true
+		}
+	}
+	switch {
+	case rendered && external:
+		return Need{Def: RedisPassword, Why: "Redis requirepass; the external Redis must use the same password"}, true
+	case rendered:
+		return Need{Def: RedisPassword, Why: "Redis requirepass"}, true
+	case external:
+		return Need{Def: optional(RedisPassword), Why: "the external Redis's password, if it requires one (absent: no AUTH)"}, true
+	}
+	return Need{}, false
+}
+
+// Refusal is a secret the spec cannot use, with the reason and the fix:
+// given anyway, it would be silently dropped.
+type Refusal struct {
+	Name, Why, Hint string
+	At              string // the spec path that makes the secret unusable
+}
+
+// Refused lists the secrets that must not be given for this spec: the
+// password of an external Redis under Harbor 1.5, whose profile connects
+// every component to Redis without AUTH (profile.UsesRedisPassword).
+func Refused(s *spec.Spec) []Refusal {
+	p := profile.ForVersion(s.Harbor.Version)
+	if p == nil || p.UsesRedisPassword() {
+		return nil
+	}
+	for _, sc := range s.Scopes() {
+		if sc.Redis.Mode == "external" {
+			return []Refusal{{Name: RedisPassword.Name, At: sc.RedisPath + ".mode",
+				Why:  fmt.Sprintf("the Harbor %s profile reaches Redis without AUTH, as Harbor 1.5's own HA registry config does (redis.addr, no password)", s.Harbor.Version),
+				Hint: "remove it and let Harbor's clients reach that Redis without AUTH (e.g. on a protected network), or use Harbor 2.x"}}
+		}
+	}
+	return nil
+}
 
 // generatedIf keeps a secret generated only when harborgen also creates the
 // account it belongs to; otherwise the operator supplies the existing one.
@@ -274,9 +332,13 @@ func (f *File) Lookup(name string, env func(string) (string, bool)) (value strin
 	return v, false, ok
 }
 
-// CheckValue reports why a secret's value is unusable, or nil.
+// CheckValue reports why a secret's value is unusable, or nil. An optional
+// secret may be empty: that is the same as absent.
 func CheckValue(d Def, v string) error {
 	if v == "" {
+		if d.Optional {
+			return nil
+		}
 		return errors.New("is empty")
 	}
 	if d.Name != TokenPrivateKey.Name && strings.ContainsFunc(v, func(r rune) bool { return r < 0x20 || r == 0x7f }) {

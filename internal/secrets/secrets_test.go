@@ -4,8 +4,10 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"encoding/pem"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -78,7 +80,7 @@ func TestRequired(t *testing.T) {
 	}{
 		{"ha-galera-ceph", []string{"db_root_password", "galera_sst_password", "swift_key", "keepalived_auth_pass", "ldap_search_password"}, []string{"s3_access_key"}},
 		{"ha-modern", []string{"s3_access_key", "s3_secret_key", "redis_password"}, []string{"db_root_password", "swift_key"}},
-		{"shared-fs", []string{"db_password"}, []string{"redis_password", "keepalived_auth_pass", "s3_access_key"}},
+		{"shared-fs", []string{"db_password", "redis_password"}, []string{"keepalived_auth_pass", "s3_access_key"}},
 	} {
 		names := map[string]bool{}
 		for _, n := range Required(loadSpec(t, "../../examples/"+tc.example+"/harborgen.toml")) {
@@ -94,6 +96,84 @@ func TestRequired(t *testing.T) {
 				t.Errorf("%s: %s required", tc.example, n)
 			}
 		}
+	}
+}
+
+// TestRedisPasswordNeed checks what each Redis layout asks of
+// redis_password: a rendered Redis gets a generated requirepass; an external
+// one an optional password the operator supplies (absent: no AUTH), for a
+// standalone host and a Sentinel list alike; Harbor 1.5 sends none, so it is
+// not needed, and refused for an external Redis.
+func TestRedisPasswordNeed(t *testing.T) {
+	external := func(host string) func(*spec.Spec) {
+		return func(s *spec.Spec) {
+			s.Redis.Mode, s.Redis.External = "external", &spec.RedisExternal{Host: host}
+		}
+	}
+	for _, tc := range []struct {
+		name, example string
+		edit          func(*spec.Spec)
+		want          string // generated | optional | absent
+		refused       bool
+	}{
+		{name: "sentinel, rendered", example: "ha-modern", want: "generated"},
+		{name: "external standalone", example: "shared-fs", want: "optional"},
+		{name: "external sentinel", example: "shared-fs", edit: external("10.0.0.6:26379,10.0.0.7:26379"), want: "optional"},
+		{name: "Harbor 1.5, rendered", example: "ha-galera-ceph", want: "absent"},
+		{name: "Harbor 1.5, external", example: "ha-galera-ceph", edit: external("10.0.0.6:6379"), want: "absent", refused: true},
+		{name: "sites, one external", example: "two-site-dr", edit: func(s *spec.Spec) {
+			s.Sites[1].Redis = &spec.Redis{Mode: "external", External: &spec.RedisExternal{Host: "10.0.0.6:6379"}}
+		}, want: "generated"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := loadSpec(t, "../../examples/"+tc.example+"/harborgen.toml")
+			if tc.edit != nil {
+				tc.edit(s)
+			}
+			got := "absent"
+			for _, n := range Required(s) {
+				switch {
+				case n.Name != RedisPassword.Name:
+				case n.Generated && !n.Optional:
+					got = "generated"
+				case n.Optional && !n.Generated:
+					got = "optional"
+				default:
+					got = fmt.Sprintf("generated %t, optional %t", n.Generated, n.Optional)
+				}
+			}
+			if got != tc.want {
+				t.Errorf("redis_password is %s, want %s", got, tc.want)
+			}
+			refused := slices.ContainsFunc(Refused(s), func(r Refusal) bool { return r.Name == RedisPassword.Name })
+			if refused != tc.refused {
+				t.Errorf("redis_password refused: %t, want %t", refused, tc.refused)
+			}
+		})
+	}
+	if err := CheckValue(optional(RedisPassword), ""); err != nil {
+		t.Errorf("an empty optional password (no AUTH) is refused: %v", err)
+	}
+}
+
+// TestInitLeavesOptionalSecrets: init never generates the external Redis's
+// password; it lists it as optional, not as one the operator must supply.
+func TestInitLeavesOptionalSecrets(t *testing.T) {
+	s := loadSpec(t, "../../examples/shared-fs/harborgen.toml")
+	path := filepath.Join(t.TempDir(), "harborgen.secrets.toml")
+	res, err := Init(path, s, rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := f.Values[RedisPassword.Name]; ok {
+		t.Error("init generated the external Redis's password")
+	}
+	if !containsNeed(res.Optional, RedisPassword.Name) || containsNeed(res.Supply, RedisPassword.Name) {
+		t.Errorf("redis_password: optional %v, supply %v; want it optional only", res.Optional, res.Supply)
 	}
 }
 

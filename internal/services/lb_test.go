@@ -685,6 +685,11 @@ func TestHAProxyLive(t *testing.T) {
 		return nil
 	})
 
+	redirect := "-"
+	if lb.TLS == "lb" {
+		redirect = haproxyRedirect(t, lb)
+	}
+
 	mu.Lock()
 	down[db.Backends[0].Name] = true // no longer Synced
 	mu.Unlock()
@@ -697,6 +702,41 @@ func TestHAProxyLive(t *testing.T) {
 		moved = w
 		return nil
 	})
-	summary(t, "haproxy live: /v2/ reached %d/%d backends; database writer %s, then %s when its check failed",
-		len(reached), len(lb.Harbor), db.Backends[0].Name, moved)
+	summary(t, "haproxy live: /v2/ reached %d/%d backends; database writer %s, then %s when its check failed; HTTP redirects to %s",
+		len(reached), len(lb.Harbor), db.Backends[0].Name, moved, redirect)
+}
+
+// haproxyRedirect asks the live HAProxy's HTTP port for a path, as a client
+// of the public name on that port would, and checks the 308 names the
+// balancer's HTTPS port (not the client's HTTP port), keeping path and query.
+// It returns the last Location seen.
+func haproxyRedirect(t *testing.T, lb *plan.Balancer) string {
+	t.Helper()
+	const host = "registry.example.com"
+	want := "https://" + host
+	if lb.HTTPSPort != 443 {
+		want += fmt.Sprintf(":%d", lb.HTTPSPort)
+	}
+	want += "/v2/library/x/manifests/1?n=2"
+	client := &http.Client{Timeout: 5 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	var got string
+	for _, hostHeader := range []string{host, net.JoinHostPort(host, fmt.Sprint(lb.HTTPPort))} {
+		req, err := http.NewRequest(http.MethodPut, fmt.Sprintf("http://%s/v2/library/x/manifests/1?n=2",
+			net.JoinHostPort(lb.Listen[0], fmt.Sprint(lb.HTTPPort))), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Host = hostHeader
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		got = resp.Header.Get("Location")
+		if resp.StatusCode != http.StatusPermanentRedirect || got != want {
+			t.Errorf("Host %s: %d to %q, want 308 to %q", hostHeader, resp.StatusCode, got, want)
+		}
+	}
+	return got
 }

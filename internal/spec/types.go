@@ -127,7 +127,8 @@ type Redis struct {
 }
 
 type RedisExternal struct {
-	Host string `toml:"host" yaml:"host"`
+	Host     string `toml:"host" yaml:"host"`
+	Username string `toml:"username" yaml:"username"` // Redis 6+ ACL user; the password is the redis_password secret
 }
 
 type Storage struct {

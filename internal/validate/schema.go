@@ -52,6 +52,7 @@ var patternHints = map[string]string{
 	`^[A-Za-z_][A-Za-z0-9_]{0,62}$`:                                               "use letters, digits and '_' (at most 63), not starting with a digit",
 	`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$`:                                          "use letters, digits, '_', '.' and '-' (at most 64), no spaces",
 	`^[A-Za-z0-9_.:-]{1,15}$`:                                                     "write a network interface name of at most 15 characters, e.g. eth0 or bond0.100",
+	`^[^ ]+$`:                                                                     "write the Redis user name without spaces (Redis refuses them)",
 }
 
 // imageRegistryHint explains the image_registry and images.mirror pattern,

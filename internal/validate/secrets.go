@@ -18,6 +18,9 @@ func checkSecrets(c *check, f *secrets.File, env func(string) (string, bool)) {
 	for _, n := range needs {
 		path := "secrets." + n.Name
 		v, fromEnv, ok := f.Lookup(n.Name, env)
+		if !ok && n.Optional {
+			continue
+		}
 		if !ok {
 			hint := "add " + n.Name + ` = "..." to ` + f.Path + " or set " + secrets.EnvVar(n.Name)
 			if n.Generated {
@@ -41,9 +44,11 @@ func checkSecrets(c *check, f *secrets.File, env func(string) (string, bool)) {
 			"delete registry_htpasswd and run `harborgen secrets init` to hash the current password",
 			"registry_htpasswd is not the hash of registry_password: core could not log in to the registry")
 	}
+	refused := checkRefused(c, f, env)
 	var unknown []string
 	for name := range f.Values {
-		if !slices.ContainsFunc(needs, func(n secrets.Need) bool { return n.Name == name }) {
+		if !slices.ContainsFunc(needs, func(n secrets.Need) bool { return n.Name == name }) &&
+			!slices.ContainsFunc(refused, func(r secrets.Refusal) bool { return r.Name == name }) {
 			unknown = append(unknown, name)
 		}
 	}
@@ -51,4 +56,22 @@ func checkSecrets(c *check, f *secrets.File, env func(string) (string, bool)) {
 	for _, name := range unknown {
 		c.d.Warnf(at(name), "secrets."+name, "remove it if it is a leftover or a typo", "secret %s is not used by this spec", name)
 	}
+}
+
+// checkRefused reports each secret that is given (in f or the environment)
+// although the spec cannot use it, and returns them all.
+func checkRefused(c *check, f *secrets.File, env func(string) (string, bool)) []secrets.Refusal {
+	refused := secrets.Refused(c.s)
+	for _, r := range refused {
+		_, fromEnv, ok := f.Lookup(r.Name, env)
+		if !ok {
+			continue
+		}
+		pos, src := diag.Pos{File: f.Path, Line: max(f.Lines[r.Name], 1), Col: 1}, f.Path
+		if fromEnv {
+			pos, src = c.pos(r.At), secrets.EnvVar(r.Name)
+		}
+		c.d.Errorf(pos, "secrets."+r.Name, r.Hint, "secret %s is set in %s, but %s", r.Name, src, r.Why)
+	}
+	return refused
 }

@@ -50,6 +50,9 @@ func Validate(s *spec.Spec, d *diag.List, opts Options) {
 	}
 	if opts.Secrets != nil {
 		checkSecrets(c, opts.Secrets, opts.Env)
+	} else if opts.Env != nil {
+		// Without a file, a refused secret can still come from the environment.
+		checkRefused(c, &secrets.File{Values: map[string]string{}}, opts.Env)
 	}
 }
 

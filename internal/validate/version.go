@@ -38,6 +38,12 @@ func version(c *check) {
 			c.errorf(sc.RedisPath+".external.host", "name one Redis host:port",
 				"%sa list of Sentinel hosts needs Harbor %s or later; this spec has %s", where(&sc), profile.Sentinel.Since, v)
 		}
+		if ext := sc.Redis.External; sc.Redis.Mode == "external" && ext != nil && ext.Username != "" && !profile.Has(v, profile.RedisUsername) {
+			c.errorf(sc.RedisPath+".external.username",
+				"use Harbor 2.15 or later, or remove username and let Harbor use the Redis default user (its password as redis_password)",
+				"%sHarbor %s's registry cannot send a Redis username (it reads redis.username from %s on, goharbor/harbor#22770): it would AUTH as the default user",
+				where(&sc), v, profile.RedisUsername.Since)
+		}
 		if sc.Redis.Mode == "cluster" && !profile.Has(v, profile.Sentinel) {
 			c.errorf(sc.RedisPath+".mode", `use mode = "standalone": one Redis instance`,
 				"%sHarbor %s talks to one Redis host:port (registry redis.addr, UI sessions, job queue); a Redis Cluster fails at login with MOVED", where(&sc), v)
