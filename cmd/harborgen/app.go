@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 
@@ -45,6 +47,7 @@ type env struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	lookup         func(string) (string, bool)
+	names          []string // every environment variable's name, sorted
 }
 
 // newApp builds the CLI with its I/O injected, so tests run it in-process.
@@ -78,14 +81,27 @@ func newApp(e *env) *cli.App {
 
 // run executes the CLI and returns the process exit code. It never panics:
 // a panic is a harborgen bug, reported as one line, exit 2.
-func run(args []string, stdin io.Reader, stdout, stderr io.Writer, lookup func(string) (string, bool)) (code int) {
+// environ is the process environment as os.Environ gives it, KEY=VALUE.
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer, environ []string) (code int) {
 	defer func() {
 		if r := recover(); r != nil {
 			fmt.Fprintf(stderr, "harborgen: internal error (please report it): %v\n", r)
 			code = exitUsage
 		}
 	}()
-	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, lookup: lookup}
+	vars := map[string]string{}
+	var names []string
+	for _, kv := range environ {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			if _, dup := vars[k]; !dup {
+				names = append(names, k)
+			}
+			vars[k] = v
+		}
+	}
+	slices.Sort(names)
+	lookup := func(k string) (string, bool) { v, ok := vars[k]; return v, ok }
+	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, lookup: lookup, names: names}
 	app := newApp(e)
 	notFound := false
 	app.CommandNotFound = func(c *cli.Context, name string) {

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/harborgen/harborgen/internal/secrets"
 )
 
 // harborgen runs the CLI in-process with no environment.
@@ -18,8 +20,11 @@ func harborgen(stdin string, args ...string) (code int, stdout, stderr string) {
 // runCLI runs the CLI in-process with stdin and environment variables.
 func runCLI(stdin string, vars map[string]string, args ...string) (code int, stdout, stderr string) {
 	var out, errb bytes.Buffer
-	lookup := func(k string) (string, bool) { v, ok := vars[k]; return v, ok }
-	code = run(append([]string{"harborgen"}, args...), strings.NewReader(stdin), &out, &errb, lookup)
+	var environ []string
+	for k, v := range vars {
+		environ = append(environ, k+"="+v)
+	}
+	code = run(append([]string{"harborgen"}, args...), strings.NewReader(stdin), &out, &errb, environ)
 	return code, out.String(), errb.String()
 }
 
@@ -297,5 +302,55 @@ func TestSpecNameIsEscaped(t *testing.T) {
 		if !strings.Contains(stdout+stderr, `\x1b`) {
 			t.Errorf("%q: the name is not shown escaped:\n%q\n%q", args, stdout, stderr)
 		}
+	}
+}
+
+// Secret mix-ups are reported where they come from: a typo in a
+// HARBORGEN_SECRET_ name, a bad value from the environment, a secrets file
+// others can read.
+func TestSecretMixUps(t *testing.T) {
+	specPath := copySpec(t, example)
+	sf := secrets.DefaultPath(specPath)
+	ok := map[string]string{"HARBORGEN_SECRET_DB_PASSWORD": "pw"}
+	if code, _, stderr := runCLI("", ok, "secrets", "init", specPath); code != 0 {
+		t.Fatalf("secrets init: %s", stderr)
+	}
+	for _, tc := range []struct {
+		name   string
+		vars   map[string]string
+		mode   os.FileMode
+		code   int
+		want   []string
+		absent []string
+	}{
+		{"clean", ok, 0o600, 0, []string{"valid (0 errors, 0 warnings)"}, nil},
+		{"typo in a variable name", map[string]string{"HARBORGEN_SECRET_DB_PASSWORD": "pw", "HARBORGEN_SECRET_DB_PASWORD": "x"}, 0o600, 0,
+			[]string{"HARBORGEN_SECRET_DB_PASWORD names no secret", "did you mean HARBORGEN_SECRET_DB_PASSWORD?"}, nil},
+		{"bad value from the environment", map[string]string{"HARBORGEN_SECRET_DB_PASSWORD": "pw", "HARBORGEN_SECRET_CSRF_KEY": "short"}, 0o600, 1,
+			[]string{"harborgen.toml:1:1: error: secrets.csrf_key: secret csrf_key, from the environment variable HARBORGEN_SECRET_CSRF_KEY, must be exactly 32",
+				"set HARBORGEN_SECRET_CSRF_KEY to a usable value"},
+			[]string{"secrets init", "harborgen.secrets.toml:"}},
+		{"secrets file readable by others", ok, 0o644, 0, []string{"warning: the secrets file is readable by others than its owner (mode 0644)", "chmod 600"}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := os.Chmod(sf, tc.mode); err != nil {
+				t.Fatal(err)
+			}
+			code, stdout, stderr := runCLI("", tc.vars, "validate", specPath)
+			out := stdout + stderr
+			if code != tc.code {
+				t.Errorf("exit %d, want %d\n%s", code, tc.code, out)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(out, w) {
+					t.Errorf("output lacks %q:\n%s", w, out)
+				}
+			}
+			for _, a := range tc.absent {
+				if strings.Contains(out, a) {
+					t.Errorf("output has %q:\n%s", a, out)
+				}
+			}
+		})
 	}
 }

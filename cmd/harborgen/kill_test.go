@@ -17,7 +17,7 @@ import (
 // and kill -9 a real render process.
 func TestMain(m *testing.M) {
 	if os.Getenv("HARBORGEN_TEST_AS_CLI") == "1" {
-		os.Exit(run(os.Args, os.Stdin, os.Stdout, os.Stderr, os.LookupEnv))
+		os.Exit(run(os.Args, os.Stdin, os.Stdout, os.Stderr, os.Environ()))
 	}
 	os.Exit(m.Run())
 }

@@ -70,7 +70,7 @@ func secretsFile(c *cli.Context, specPath string) (*secrets.File, *diag.List, er
 	f, err := secrets.Load(path)
 	switch {
 	case err == nil:
-		return f, nil, nil
+		return f, readableByOthers(path), nil
 	case errors.Is(err, os.ErrNotExist) && !explicit:
 		return nil, nil, nil
 	case errors.Is(err, os.ErrNotExist):
@@ -83,6 +83,19 @@ func secretsFile(c *cli.Context, specPath string) (*secrets.File, *diag.List, er
 	}
 	d.Errorf(pos, "", "the secrets file is flat TOML, one name = \"value\" per line, the value quoted", "%s", msg)
 	return nil, &d, nil
+}
+
+// readableByOthers warns, as secrets init does, about a secrets file that
+// others than its owner can read; nil when there is nothing to say.
+func readableByOthers(path string) *diag.List {
+	info, err := os.Stat(path)
+	if err != nil || info.Mode().Perm()&0o077 == 0 {
+		return nil
+	}
+	var d diag.List
+	d.Warnf(diag.Pos{File: path, Line: 1, Col: 1}, "", fmt.Sprintf("chmod 600 %s", path),
+		"the secrets file is readable by others than its owner (mode %04o)", info.Mode().Perm())
+	return &d
 }
 
 // check loads, validates and returns the spec with every diagnostic,
@@ -109,7 +122,7 @@ func checkSpec(c *cli.Context, e *env, withSecrets bool) (*spec.Spec, *diag.List
 	if sdiags != nil {
 		diags.Append(sdiags)
 	}
-	validate.Validate(s, diags, validate.Options{Secrets: sf, Env: e.lookup})
+	validate.Validate(s, diags, validate.Options{Secrets: sf, Env: e.lookup, EnvNames: e.names})
 	return s, diags, nil
 }
 

@@ -4,4 +4,4 @@ package main
 
 import "os"
 
-func main() { os.Exit(run(os.Args, os.Stdin, os.Stdout, os.Stderr, os.LookupEnv)) }
+func main() { os.Exit(run(os.Args, os.Stdin, os.Stdout, os.Stderr, os.Environ())) }

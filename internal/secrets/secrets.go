@@ -248,8 +248,26 @@ func generatedIf(d Def, generated bool) Def {
 	return d
 }
 
+// EnvPrefix starts the name of every environment variable that overrides a secret.
+const EnvPrefix = "HARBORGEN_SECRET_"
+
 // EnvVar is the environment variable that overrides a secret.
-func EnvVar(name string) string { return "HARBORGEN_SECRET_" + strings.ToUpper(name) }
+func EnvVar(name string) string { return EnvPrefix + strings.ToUpper(name) }
+
+// KnownNames is every secret name harborgen knows, sorted.
+func KnownNames() []string {
+	names := make([]string, len(known))
+	for i, d := range known {
+		names[i] = d.Name
+	}
+	slices.Sort(names)
+	return names
+}
+
+// known is every secret of SPEC.md §3.
+var known = []Def{AdminPassword, DBPassword, DBRootPassword, GaleraSSTPassword, RedisPassword, CoreSecret,
+	JobserviceSecret, CSRFKey, SecretKey, RegistryHTTPSecret, RegistryPassword, SwiftKey, S3AccessKey,
+	S3SecretKey, KeepalivedAuthPass, TokenPrivateKey, RegistryHtpasswd, LDAPSearchPassword}
 
 // DefaultPath is the secrets file beside a spec: harborgen.toml ->
 // harborgen.secrets.toml.

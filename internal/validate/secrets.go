@@ -1,11 +1,14 @@
 package validate
 
 import (
+	"fmt"
 	"slices"
 	"sort"
+	"strings"
 
 	"github.com/harborgen/harborgen/internal/diag"
 	"github.com/harborgen/harborgen/internal/secrets"
+	"github.com/harborgen/harborgen/internal/spec"
 )
 
 // checkSecrets checks that every secret the spec needs is in the secrets
@@ -30,11 +33,12 @@ func checkSecrets(c *check, f *secrets.File, env func(string) (string, bool)) {
 			continue
 		}
 		if err := secrets.CheckValue(n.Def, v); err != nil {
-			src := f.Path
-			if fromEnv {
-				src = secrets.EnvVar(n.Name)
+			if fromEnv { // the file is not where the value came from
+				c.d.Errorf(c.pos(""), path, "set "+secrets.EnvVar(n.Name)+" to a usable value, or unset it to use "+f.Path,
+					"secret %s, from the environment variable %s, %v", n.Name, secrets.EnvVar(n.Name), err)
+				continue
 			}
-			c.d.Errorf(at(n.Name), path, "fix it in "+src+", or delete it and run `harborgen secrets init`", "secret %s %v", n.Name, err)
+			c.d.Errorf(at(n.Name), path, "fix it in "+f.Path+", or delete it and run `harborgen secrets init`", "secret %s %v", n.Name, err)
 		}
 	}
 	hash, _, okHash := f.Lookup(secrets.RegistryHtpasswd.Name, env)
@@ -74,4 +78,25 @@ func checkRefused(c *check, f *secrets.File, env func(string) (string, bool)) []
 		c.d.Errorf(pos, "secrets."+r.Name, r.Hint, "secret %s is set in %s, but %s", r.Name, src, r.Why)
 	}
 	return refused
+}
+
+// checkSecretEnvNames warns about each HARBORGEN_SECRET_ variable that names
+// no secret harborgen knows: a typo (HARBORGEN_SECRET_DB_PASWORD) would
+// otherwise leave the secret it meant silently unset.
+func checkSecretEnvNames(c *check, names []string) {
+	known := secrets.KnownNames()
+	envs := make([]string, len(known))
+	for i, k := range known {
+		envs[i] = secrets.EnvVar(k)
+	}
+	for _, name := range names {
+		if !strings.HasPrefix(name, secrets.EnvPrefix) || slices.Contains(envs, name) {
+			continue
+		}
+		hint := "unset it; the secrets' variables are " + secrets.EnvPrefix + "<NAME>, NAME one of " + strings.Join(known, ", ")
+		if s := spec.Suggest(strings.TrimPrefix(name, secrets.EnvPrefix), known); s != "" {
+			hint = fmt.Sprintf("did you mean %s?", secrets.EnvVar(s))
+		}
+		c.d.Warnf(c.pos(""), "", hint, "the environment variable %s names no secret harborgen knows, so it is ignored", name)
+	}
 }

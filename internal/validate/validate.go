@@ -16,6 +16,9 @@ type Options struct {
 	Secrets *secrets.File
 	// Env looks up HARBORGEN_SECRET_<NAME> overrides (os.LookupEnv).
 	Env func(string) (string, bool)
+	// EnvNames are the names of every environment variable, so that a
+	// HARBORGEN_SECRET_ name that names no secret (a typo) is reported.
+	EnvNames []string
 }
 
 // rules run in this order; a rule stays silent about a path that already has
@@ -54,6 +57,7 @@ func Validate(s *spec.Spec, d *diag.List, opts Options) {
 		// Without a file, a refused secret can still come from the environment.
 		checkRefused(c, &secrets.File{Values: map[string]string{}}, opts.Env)
 	}
+	checkSecretEnvNames(c, opts.EnvNames)
 }
 
 // check carries the spec and the diagnostics through the rules.
