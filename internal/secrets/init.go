@@ -141,7 +141,7 @@ func Init(path string, s *spec.Spec, r io.Reader) (*InitResult, error) {
 		res.Warnings = append(res.Warnings, fmt.Sprintf("%s would be tracked by git: add it to .gitignore (*.secrets.toml)", path))
 	}
 	if added.Len() == 0 && !res.Created {
-		return res, os.Chmod(path, 0o600)
+		return res, os.Chmod(path, 0o600) // follows a symlink to its target
 	}
 	var content bytes.Buffer
 	if res.Created {
@@ -165,7 +165,14 @@ func tomlString(v string) string {
 	return strconv.Quote(v)
 }
 
+// writeFile0600 replaces the file atomically, through a symlink: a secrets
+// file linked to a vault mount or a file kept elsewhere is updated there,
+// and the link stays a link.
 func writeFile0600(path string, data []byte) error {
+	path, err := linkTarget(path)
+	if err != nil {
+		return fmt.Errorf("write secrets: %w", err)
+	}
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
 		return fmt.Errorf("write secrets: %w", err)
@@ -190,6 +197,26 @@ func writeFile0600(path string, data []byte) error {
 		return fmt.Errorf("write secrets: %w", err)
 	}
 	return nil
+}
+
+// linkTarget follows path's symlinks, even to a target that does not exist
+// yet, and returns the file to write.
+func linkTarget(path string) (string, error) {
+	for range 40 {
+		info, err := os.Lstat(path)
+		if err != nil || info.Mode()&os.ModeSymlink == 0 {
+			return path, nil
+		}
+		target, err := os.Readlink(path)
+		if err != nil {
+			return "", err
+		}
+		if !filepath.IsAbs(target) {
+			target = filepath.Join(filepath.Dir(path), target)
+		}
+		path = target
+	}
+	return "", fmt.Errorf("%s: too many levels of symbolic links", path)
 }
 
 // tracked reports whether git would track the file: it is inside a work

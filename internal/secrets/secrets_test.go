@@ -300,3 +300,47 @@ func TestTokenCertificate(t *testing.T) {
 		t.Error("a non-PEM key gave a certificate")
 	}
 }
+
+// A secrets file that is a symlink (to a vault mount, to a file kept
+// elsewhere) is written through: the target gets the values, the link stays.
+func TestInitWritesThroughASymlink(t *testing.T) {
+	s := loadSpec(t, "../../examples/ha-modern/harborgen.toml")
+	for _, tc := range []struct {
+		name     string
+		existing bool // the target exists before init
+	}{{"existing target", true}, {"target not made yet", false}} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			vault := filepath.Join(dir, "vault")
+			if err := os.Mkdir(vault, 0o700); err != nil {
+				t.Fatal(err)
+			}
+			target := filepath.Join(vault, "harbor.toml")
+			if tc.existing {
+				if err := os.WriteFile(target, []byte("# kept in the vault\n"), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			link := filepath.Join(dir, "harborgen.secrets.toml")
+			if err := os.Symlink("vault/harbor.toml", link); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := Init(link, s, rand.Reader); err != nil {
+				t.Fatal(err)
+			}
+			if info, err := os.Lstat(link); err != nil || info.Mode()&os.ModeSymlink == 0 {
+				t.Fatalf("the symlink was replaced: %v %v", info.Mode(), err)
+			}
+			data, err := os.ReadFile(target)
+			if err != nil || !strings.Contains(string(data), "csrf_key = ") {
+				t.Fatalf("the target did not get the secrets: %q %v", data, err)
+			}
+			if tc.existing && !strings.HasPrefix(string(data), "# kept in the vault\n") {
+				t.Errorf("the target lost its content:\n%s", data)
+			}
+			if info, _ := os.Stat(target); info.Mode().Perm() != 0o600 {
+				t.Errorf("target mode %04o", info.Mode().Perm())
+			}
+		})
+	}
+}
