@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"path/filepath"
 	"strings"
 
@@ -27,6 +28,7 @@ func renderCommand(e *env) *cli.Command {
 			&cli.StringFlag{Name: "out", Usage: "output directory (default: out beside the spec)"},
 			&cli.BoolFlag{Name: "check", Usage: "exit 1 if the tree on disk differs from what render would write (needs no secrets)"},
 			&cli.BoolFlag{Name: "diff", Usage: "print what render would change, write nothing"},
+			&cli.StringSliceFlag{Name: "rotate", Usage: "change these secrets (NAME, repeatable or comma-separated) although the rendered tree holds other values"},
 			strictFlag, secretsFlag, formatInFlag,
 		},
 		Action: func(c *cli.Context) error { return renderAction(c, e) },
@@ -40,12 +42,9 @@ func renderAction(c *cli.Context, e *env) error {
 		return err
 	}
 	specPath := c.Args().First()
-	out := c.String("out")
+	out := outDir(c)
 	if out == "" {
-		if specPath == "-" {
-			return usageErrorf("with a spec on stdin, name the output directory with --out")
-		}
-		out = filepath.Join(filepath.Dir(specPath), "out")
+		return usageErrorf("with a spec on stdin, name the output directory with --out")
 	}
 	// --check never reads secrets; --diff compares them only when it has them.
 	var values map[string]string
@@ -76,6 +75,9 @@ func renderAction(c *cli.Context, e *env) error {
 		return checkTree(e, out, specPath, t)
 	case c.Bool("diff"):
 		return diffTree(e, out, t, diffWithoutSecrets)
+	}
+	if err := refuseRotation(c, out, values); err != nil {
+		return err
 	}
 	if _, err := os.Lstat(filepath.Join(out, ".git")); err == nil {
 		fmt.Fprintf(e.stderr, "warning: %s holds .git: render replaces that whole directory and carries .git over as files it did not write; "+
@@ -115,6 +117,52 @@ func checkTree(e *env, out, specPath string, t *tree.Tree) error {
 		}
 	}
 	return &exitError{code: exitInvalid, err: fmt.Errorf("%s is not what render would write: run harborgen render %s", out, specPath)}
+}
+
+// outDir is --out, or out beside the spec; "" for a spec on stdin without
+// --out.
+func outDir(c *cli.Context) string {
+	if out := c.String("out"); out != "" {
+		return out
+	}
+	if c.Args().First() == "-" {
+		return ""
+	}
+	return filepath.Join(filepath.Dir(c.Args().First()), "out")
+}
+
+// refuseRotation stops a render that would change a secret the rendered
+// tree holds (a lost or replaced secrets file would otherwise rotate the
+// whole cluster, secretkey included, and Harbor could no longer read what it
+// encrypted), unless --rotate names it.
+func refuseRotation(c *cli.Context, out string, values map[string]string) error {
+	held, err := secrets.TreeValues(out)
+	if err != nil {
+		return &exitError{code: exitUsage, err: err}
+	}
+	var rotate []string
+	for _, r := range c.StringSlice("rotate") {
+		for _, name := range strings.Split(r, ",") {
+			if name = strings.TrimSpace(name); name != "" {
+				if !slices.Contains(secrets.KnownNames(), name) {
+					return usageErrorf("--rotate %s: no such secret; known: %s", name, strings.Join(secrets.KnownNames(), ", "))
+				}
+				rotate = append(rotate, name)
+			}
+		}
+	}
+	changed := held.Changed(values, rotate)
+	if len(changed) == 0 {
+		return nil
+	}
+	var lines []string
+	for _, name := range changed {
+		lines = append(lines, fmt.Sprintf("%s (held by %s)", name, strings.Join(held.Nodes[name], ", ")))
+	}
+	return &exitError{code: exitInvalid, err: fmt.Errorf("refusing to change secrets the rendered tree %s holds: %s. "+
+		"If the secrets file was lost or replaced, recover it: move it aside and run harborgen secrets init %s (it takes the values from %s); "+
+		"to rotate on purpose, render with --rotate %s. Nothing was written",
+		out, strings.Join(lines, "; "), c.Args().First(), out, strings.Join(changed, ","))}
 }
 
 // keptNote names the files harborgen did not write, which render keeps and

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/BurntSushi/toml"
 )
 
 // harborgenEnv runs the CLI with the given environment variables.
@@ -147,4 +149,75 @@ func TestRenderWarnsAboutAGitDirectory(t *testing.T) {
 	if data, err := os.ReadFile(head); err != nil || string(data) != "ref: refs/heads/main\n" {
 		t.Errorf(".git/HEAD lost: %q %v", data, err)
 	}
+}
+
+// A lost secrets file never rotates the cluster silently: secrets init
+// recovers the values from the rendered tree, and render refuses to change
+// a value the tree holds unless --rotate names it.
+func TestLostSecretsFile(t *testing.T) {
+	specPath := copySpec(t, example)
+	dir := filepath.Dir(specPath)
+	sf := filepath.Join(dir, "harborgen.secrets.toml")
+	env := map[string]string{"HARBORGEN_SECRET_DB_PASSWORD": "pw"}
+	if code, _, stderr := harborgenEnv(env, "secrets", "init", specPath); code != 0 {
+		t.Fatalf("secrets init: %s", stderr)
+	}
+	if code, _, stderr := harborgenEnv(env, "render", specPath); code != 0 {
+		t.Fatalf("render: %s", stderr)
+	}
+	original, _ := os.ReadFile(sf)
+	secretkey := filepath.Join(dir, "out", "nodes", "harbor01", "secrets", "secretkey")
+	key, _ := os.ReadFile(secretkey)
+
+	// Lost, then recovered: the same values, and render changes nothing.
+	os.Remove(sf)
+	code, _, stderr := harborgenEnv(env, "secrets", "init", specPath)
+	if code != 0 || !strings.Contains(stderr, "recovered from the rendered tree") || !strings.Contains(stderr, "secretkey") {
+		t.Fatalf("secrets init after a loss: exit %d\n%s", code, stderr)
+	}
+	recovered, _ := os.ReadFile(sf)
+	for _, name := range []string{"secretkey", "core_secret", "csrf_key", "token_private_key", "registry_htpasswd"} {
+		if !sameSecret(t, original, recovered, name) {
+			t.Errorf("%s was not recovered as it was", name)
+		}
+	}
+	if code, _, stderr := harborgenEnv(env, "render", specPath); code != 0 || !strings.Contains(stderr, " 0 added, 0 changed") {
+		t.Errorf("render after recovery: exit %d\n%s", code, stderr)
+	}
+
+	// Lost, and regenerated on purpose: render refuses, naming each secret.
+	os.Remove(sf)
+	if code, _, stderr := harborgenEnv(env, "secrets", "init", "--no-recover", specPath); code != 0 {
+		t.Fatalf("secrets init --no-recover: %s", stderr)
+	}
+	code, _, stderr = harborgenEnv(env, "render", specPath)
+	if code != 1 || !strings.Contains(stderr, "refusing to change secrets") || !strings.Contains(stderr, "secretkey (held by harbor01") {
+		t.Errorf("render with new values: exit %d\n%s", code, stderr)
+	}
+	if now, _ := os.ReadFile(secretkey); string(now) != string(key) {
+		t.Error("the refused render changed secretkey")
+	}
+	if code, _, stderr := harborgenEnv(env, "render", "--rotate", "nope", specPath); code != 2 || !strings.Contains(stderr, "no such secret") {
+		t.Errorf("--rotate of an unknown name: exit %d\n%s", code, stderr)
+	}
+	names := "harbor_admin_password,core_secret,jobservice_secret,csrf_key,secretkey,registry_http_secret,registry_password,registry_htpasswd,token_private_key,redis_password,s3_access_key,s3_secret_key,keepalived_auth_pass"
+	if code, _, stderr := harborgenEnv(env, "render", "--rotate", names, specPath); code != 0 {
+		t.Errorf("render --rotate every secret: exit %d\n%s", code, stderr)
+	}
+	if now, _ := os.ReadFile(secretkey); string(now) == string(key) {
+		t.Error("--rotate did not change secretkey")
+	}
+}
+
+// sameSecret compares one secret of two secrets files.
+func sameSecret(t *testing.T, a, b []byte, name string) bool {
+	t.Helper()
+	var ma, mb map[string]string
+	if _, err := toml.Decode(string(a), &ma); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := toml.Decode(string(b), &mb); err != nil {
+		t.Fatal(err)
+	}
+	return ma[name] != "" && ma[name] == mb[name]
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/harborgen/harborgen/internal/diag"
 	"github.com/harborgen/harborgen/internal/secrets"
 )
 
@@ -16,9 +17,12 @@ func secretsCommand(e *env) *cli.Command {
 		Usage: "manage the secrets file",
 		Subcommands: []*cli.Command{{
 			Name:      "init",
-			Usage:     "create or complete the secrets file: generate what is missing, never change what is there",
+			Usage:     "create or complete the secrets file: take what is missing from the rendered tree, generate the rest, never change what is there",
 			ArgsUsage: "SPEC",
-			Flags:     []cli.Flag{secretsFlag, formatInFlag},
+			Flags: []cli.Flag{secretsFlag, formatInFlag,
+				&cli.StringFlag{Name: "out", Usage: "the rendered tree to recover missing secrets from (default: out beside the spec)"},
+				&cli.BoolFlag{Name: "no-recover", Usage: "generate missing secrets even where the rendered tree holds them (render then refuses to change them without --rotate)"},
+			},
 			Action:    func(c *cli.Context) error { return secretsInit(c, e) },
 		}},
 	}
@@ -38,7 +42,13 @@ func secretsInit(c *cli.Context, e *env) error {
 		}
 		path = secrets.DefaultPath(c.Args().First())
 	}
-	res, err := secrets.Init(path, s, rand.Reader)
+	var held *secrets.Held
+	if out := outDir(c); out != "" && !c.Bool("no-recover") {
+		if held, err = secrets.TreeValues(out); err != nil {
+			return &exitError{code: exitUsage, err: fmt.Errorf("%w (pass --no-recover to generate instead)", err)}
+		}
+	}
+	res, err := secrets.InitFrom(path, s, rand.Reader, held)
 	if err != nil {
 		return &exitError{code: exitUsage, err: err}
 	}
@@ -49,7 +59,10 @@ func secretsInit(c *cli.Context, e *env) error {
 	if res.Created {
 		verb = "created"
 	}
-	fmt.Fprintf(e.stderr, "%s %s: %d generated, %d already present\n", verb, path, len(res.Generated), len(res.Present))
+	fmt.Fprintf(e.stderr, "%s %s: %d generated, %d recovered, %d already present\n", verb, path, len(res.Generated), len(res.Recovered), len(res.Present))
+	if len(res.Recovered) > 0 {
+		fmt.Fprintf(e.stderr, "recovered from the rendered tree %s: %s\n", diag.Name(outDir(c)), strings.Join(res.Recovered, ", "))
+	}
 	for _, n := range res.Supply {
 		fmt.Fprintf(e.stderr, "you supply: %s (%s): add %s = \"...\" to %s or set %s\n", n.Name, n.Why, n.Name, path, secrets.EnvVar(n.Name))
 	}

@@ -102,6 +102,11 @@ func Tree(p *plan.Plan, specName string, values map[string]string) (*tree.Tree, 
 			return nil, fmt.Errorf("node %s: %w", n.Name, err)
 		}
 	}
+	if values != nil {
+		if err := addValuesFiles(t, p, values); err != nil {
+			return nil, err
+		}
+	}
 	return t, nil
 }
 

@@ -81,6 +81,7 @@ type InitResult struct {
 	Path      string
 	Created   bool     // the file did not exist
 	Generated []string // names added
+	Recovered []string // names added with the value a rendered tree holds
 	Present   []string // names already there, left unchanged
 	Supply    []Need   // operator-supplied secrets still missing
 	Optional  []Need   // optional operator-supplied secrets not given (fine as they are)
@@ -91,6 +92,14 @@ type InitResult struct {
 // missing generated secret is appended; nothing already in the file changes,
 // not even its comments. The file is written 0600 through a rename.
 func Init(path string, s *spec.Spec, r io.Reader) (*InitResult, error) {
+	return InitFrom(path, s, r, nil)
+}
+
+// InitFrom is Init that takes each missing generated secret from held (the
+// values a rendered tree holds, see TreeValues) before it generates one: a
+// lost secrets file comes back as the cluster runs, instead of a new set of
+// values that would rotate every secret.
+func InitFrom(path string, s *spec.Spec, r io.Reader, held *Held) (*InitResult, error) {
 	res := &InitResult{Path: path}
 	f, err := Load(path)
 	old, readErr := os.ReadFile(path)
@@ -119,6 +128,11 @@ func Init(path string, s *spec.Spec, r io.Reader) (*InitResult, error) {
 		}
 		if !need.Generated {
 			res.Supply = append(res.Supply, need)
+			continue
+		}
+		if v, ok := heldValue(held, need.Name); ok {
+			fmt.Fprintf(&added, "%s = %s\n", need.Name, tomlString(v))
+			res.Recovered = append(res.Recovered, need.Name)
 			continue
 		}
 		var v string
@@ -261,4 +275,12 @@ func boolInt(b bool) int {
 		return 1
 	}
 	return 0
+}
+
+func heldValue(h *Held, name string) (string, bool) {
+	if h == nil {
+		return "", false
+	}
+	v, ok := h.Values[name]
+	return v, ok && v != ""
 }
