@@ -23,7 +23,7 @@ func secretsCommand(e *env) *cli.Command {
 				&cli.StringFlag{Name: "out", Usage: "the rendered tree to recover missing secrets from (default: out beside the spec)"},
 				&cli.BoolFlag{Name: "no-recover", Usage: "generate missing secrets even where the rendered tree holds them (render then refuses to change them without --rotate)"},
 			},
-			Action:    func(c *cli.Context) error { return secretsInit(c, e) },
+			Action: func(c *cli.Context) error { return secretsInit(c, e) },
 		}},
 	}
 }
