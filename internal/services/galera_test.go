@@ -39,9 +39,9 @@ import (
 //   - its user: the entrypoint runs mariadbd as mysql (gosu), so the SST
 //     scripts and the rsync daemon run as mysql, not root;
 //   - its programs: the official image has no rsync (galeraImageLacks), so
-//     the member runs with the host's programs minus rsync, unless the
-//     compose file builds its image from galera/Dockerfile, FROM the image
-//     the plan pins, installing rsync.
+//     the member runs in a mount namespace where the host's rsync is hidden,
+//     unless the compose file builds its image from galera/Dockerfile, FROM
+//     the image the plan pins, installing rsync.
 func TestGaleraCluster(t *testing.T) {
 	testGaleraCluster(t, clusterWith(t, "galera", func(n *plan.Node) bool { return n.Galera != nil }))
 }
@@ -58,7 +58,7 @@ func TestGaleraRsyncSST(t *testing.T) {
 }
 
 func testGaleraCluster(t *testing.T, c *Cluster) {
-	need(t, "mariadbd", "mariadb", "mariadb-install-db", "mariabackup", "socat", "rsync", "setsid", "setpriv", "timeout")
+	need(t, "mariadbd", "mariadb", "mariadb-install-db", "mariabackup", "socat", "rsync", "setsid", "setpriv", "unshare", "mount", "timeout")
 	begin := time.Now()
 	members := c.Nodes(func(n *plan.Node) bool { return n.Galera != nil })
 	bootAt := slices.IndexFunc(members, func(n *plan.Node) bool { return n.Galera.Bootstrap })
@@ -286,11 +286,16 @@ func (h *galeraHarness) prepare(n *plan.Node) {
 	if len(cmd) < 2 || cmd[0] != "mariadbd" || cmd[1] != "--defaults-file=/etc/mysql/galera.cnf" {
 		t.Fatalf("%s: galera command %q: want mariadbd --defaults-file=/etc/mysql/galera.cnf first", n.Name, cmd)
 	}
-	// The image's programs, and its entrypoint's step down to mysql.
-	imageBin := h.imageBin(n, galeraImageLacks(t, node, n, services["galera"]))
+	// The image's programs (in a mount namespace of the member's own), and
+	// its entrypoint's step down to mysql.
+	upGalera := "#!/usr/bin/env bash\nset -e\n"
+	if hide := h.hideLacking(n, galeraImageLacks(t, node, n, services["galera"])); len(hide) > 0 {
+		upGalera += "[ -n \"${GALERA_IMAGE_NS:-}\" ] || GALERA_IMAGE_NS=1 exec unshare --mount --propagation private \"$0\" \"$@\"\n" +
+			strings.Join(hide, "\n") + "\n"
+	}
 	setpriv, err := exec.LookPath("setpriv")
 	must(t, err)
-	upGalera := "#!/usr/bin/env bash\nexport PATH=" + galeraShellWords([]string{imageBin}) + "\nexec " + galeraShellWords([]string{setpriv,
+	upGalera += "exec " + galeraShellWords([]string{setpriv,
 		"--reuid=" + strconv.Itoa(h.mysql.uid), "--regid=" + strconv.Itoa(h.mysql.gid), "--clear-groups", "mariadbd"}) + " " +
 		galeraShellWords(galeraMapPaths(cmd[1:], paths)) + " \"$@\"\n"
 	must(t, os.WriteFile(h.dir(n, "up-galera"), []byte(upGalera), 0o755))
@@ -379,27 +384,33 @@ func galeraImageLacks(t *testing.T, node string, n *plan.Node, svc galeraCompose
 	return lacks
 }
 
-// imageBin returns a directory of links to every program on the test's
-// PATH except those the image lacks: the galera member's PATH.
-func (h *galeraHarness) imageBin(n *plan.Node, lacks []string) string {
-	dir := h.dir(n, "image-bin")
-	must(h.t, os.MkdirAll(dir, 0o755))
-	for _, d := range filepath.SplitList(os.Getenv("PATH")) {
-		entries, err := os.ReadDir(d)
-		if err != nil || !filepath.IsAbs(d) {
+// hideLacking returns the shell lines that hide the programs the image
+// lacks from the member and everything it runs (the SST scripts add the
+// standard directories to PATH themselves, so PATH cannot hide them): run in
+// the member's own mount namespace, they mount, on each directory that holds
+// one, an overlay whose upper layer has a whiteout for it.
+func (h *galeraHarness) hideLacking(n *plan.Node, lacks []string) []string {
+	dirs := append(filepath.SplitList(os.Getenv("PATH")), "/usr/local/bin", "/usr/local/sbin", "/bin", "/sbin", "/usr/bin", "/usr/sbin")
+	var seen, lines []string
+	for _, d := range dirs {
+		real, err := filepath.EvalSymlinks(d)
+		if err != nil || !filepath.IsAbs(real) || slices.Contains(seen, real) {
 			continue
 		}
-		for _, e := range entries {
-			if slices.Contains(lacks, e.Name()) {
+		seen = append(seen, real)
+		layer := h.dir(n, "hide", strconv.Itoa(len(seen)))
+		for _, p := range lacks {
+			if _, err := os.Lstat(filepath.Join(real, p)); err != nil {
 				continue
 			}
-			err := os.Symlink(filepath.Join(d, e.Name()), filepath.Join(dir, e.Name()))
-			if err != nil && !errors.Is(err, os.ErrExist) { // the first on PATH wins
-				h.t.Fatal(err)
-			}
+			must(h.t, os.MkdirAll(layer, 0o755))
+			must(h.t, syscall.Mknod(filepath.Join(layer, p), syscall.S_IFCHR, 0)) // an overlay whiteout
+		}
+		if _, err := os.Stat(layer); err == nil {
+			lines = append(lines, "mount -t overlay harborgen-image -o "+galeraShellWords([]string{"lowerdir=" + layer + ":" + real})+" "+galeraShellWords([]string{real}))
 		}
 	}
-	return dir
+	return lines
 }
 
 func galeraComposeServices(t *testing.T, path string) map[string]galeraComposeService {
