@@ -1,6 +1,7 @@
 package render_test
 
 import (
+	"context"
 	"maps"
 	"os"
 	"os/exec"
@@ -9,6 +10,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/compose-spec/compose-go/v2/loader"
+	"github.com/compose-spec/compose-go/v2/types"
 
 	"github.com/harborgen/harborgen/internal/plan"
 	"github.com/harborgen/harborgen/internal/spec"
@@ -199,4 +203,112 @@ func tail(b []byte) []byte {
 		return b[len(b)-2000:]
 	}
 	return b
+}
+
+// TestGaleraImage: the official mariadb image installs mariadb-backup and
+// socat, not rsync. With rsync SST every member's galera service builds its
+// image from galera/Dockerfile, FROM the image the plan pins and installing
+// rsync; with mariabackup it runs the pinned image and no Dockerfile is
+// rendered. The compose file is read back with compose-go.
+func TestGaleraImage(t *testing.T) {
+	for _, tc := range []struct {
+		sst      string
+		packages []string // what galera/Dockerfile installs; none: no Dockerfile
+	}{
+		{"mariabackup", nil},
+		{"rsync", []string{"rsync"}},
+	} {
+		t.Run(tc.sst, func(t *testing.T) {
+			p, _, out := renderGalera(t, func(s *spec.Spec) { s.Database.Galera.SSTMethod = tc.sst })
+			for _, n := range p.Nodes {
+				if n.Galera == nil {
+					continue
+				}
+				dir := filepath.Join(out, "nodes", n.Name)
+				pinned := serviceImage(t, &n, "galera")
+				project := loadComposeDir(t, dir)
+				galera, health := project.Services["galera"], project.Services["galera-health"]
+				if health.Image != pinned {
+					t.Errorf("%s: galera-health image %q, want the pinned %q", n.Name, health.Image, pinned)
+				}
+				dockerfile, err := os.ReadFile(filepath.Join(dir, "galera", "Dockerfile"))
+				if tc.packages == nil {
+					if err == nil || galera.Build != nil || galera.Image != pinned {
+						t.Errorf("%s: galera image %q build %v Dockerfile %v: want the pinned %q, no build", n.Name, galera.Image, galera.Build, err == nil, pinned)
+					}
+					continue
+				}
+				if err != nil {
+					t.Fatalf("%s: %v", n.Name, err)
+				}
+				if galera.Build == nil || galera.Build.Context != filepath.Join(dir, "galera") || galera.PullPolicy != "build" || galera.Image != "" {
+					t.Errorf("%s: galera build %+v pull_policy %q image %q: want ./galera, build, no image", n.Name, galera.Build, galera.PullPolicy, galera.Image)
+				}
+				from, installed := dockerfileFromInstall(string(dockerfile))
+				if from != pinned || !slices.Equal(installed, tc.packages) {
+					t.Errorf("%s: galera/Dockerfile FROM %q installs %q, want FROM %q installing %q", n.Name, from, installed, pinned, tc.packages)
+				}
+			}
+		})
+	}
+}
+
+func serviceImage(t *testing.T, n *plan.Node, name string) string {
+	t.Helper()
+	for _, s := range n.Services {
+		if s.Name == name {
+			return s.Image
+		}
+	}
+	t.Fatalf("%s: no service %s in the plan", n.Name, name)
+	return ""
+}
+
+// loadComposeDir loads a node's docker-compose.yml with compose-go, from
+// the node directory, as docker compose does.
+func loadComposeDir(t *testing.T, dir string) *types.Project {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, "docker-compose.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	project, err := loader.LoadWithContext(context.Background(), types.ConfigDetails{
+		WorkingDir:  dir,
+		ConfigFiles: []types.ConfigFile{{Filename: filepath.Join(dir, "docker-compose.yml"), Content: b}},
+		Environment: types.Mapping{},
+	}, func(o *loader.Options) { o.SkipResolveEnvironment = true })
+	if err != nil {
+		t.Fatalf("%s: compose file does not load: %v", dir, err)
+	}
+	return project
+}
+
+// dockerfileFromInstall returns a Dockerfile's FROM image and what its
+// apt-get install lines install (line continuations joined).
+func dockerfileFromInstall(text string) (string, []string) {
+	from, installed := "", []string(nil)
+	for _, line := range strings.Split(strings.ReplaceAll(text, "\\\n", " "), "\n") {
+		words := strings.Fields(line)
+		if len(words) == 0 || strings.HasPrefix(words[0], "#") {
+			continue
+		}
+		if words[0] == "FROM" && len(words) == 2 {
+			from = words[1]
+		}
+		for i := 0; i+1 < len(words); i++ {
+			if words[i] != "apt-get" || words[i+1] != "install" {
+				continue
+			}
+			for _, w := range words[i+2:] {
+				w, end := strings.CutSuffix(w, ";")
+				if !strings.HasPrefix(w, "-") {
+					installed = append(installed, w)
+				}
+				if end {
+					break
+				}
+			}
+		}
+	}
+	return from, installed
 }
