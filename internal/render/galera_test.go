@@ -244,9 +244,11 @@ func TestGaleraImage(t *testing.T) {
 				if galera.Build == nil || galera.Build.Context != filepath.Join(dir, "galera") || galera.PullPolicy != "build" || galera.Image != "" {
 					t.Errorf("%s: galera build %+v pull_policy %q image %q: want ./galera, build, no image", n.Name, galera.Build, galera.PullPolicy, galera.Image)
 				}
-				from, installed := dockerfileFromInstall(string(dockerfile))
-				if from != pinned || !slices.Equal(installed, tc.packages) {
-					t.Errorf("%s: galera/Dockerfile FROM %q installs %q, want FROM %q installing %q", n.Name, from, installed, pinned, tc.packages)
+				// The real suite reads the Dockerfile back (galeraImageLacks).
+				lines := strings.Split(string(dockerfile), "\n")
+				install := "\tDEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends " + strings.Join(tc.packages, " ") + "; \\"
+				if !slices.Contains(lines, "FROM "+pinned) || !slices.Contains(lines, install) {
+					t.Errorf("%s: galera/Dockerfile lacks FROM %s or %q:\n%s", n.Name, pinned, install, dockerfile)
 				}
 			}
 		})
@@ -281,34 +283,4 @@ func loadComposeDir(t *testing.T, dir string) *types.Project {
 		t.Fatalf("%s: compose file does not load: %v", dir, err)
 	}
 	return project
-}
-
-// dockerfileFromInstall returns a Dockerfile's FROM image and what its
-// apt-get install lines install (line continuations joined).
-func dockerfileFromInstall(text string) (string, []string) {
-	from, installed := "", []string(nil)
-	for _, line := range strings.Split(strings.ReplaceAll(text, "\\\n", " "), "\n") {
-		words := strings.Fields(line)
-		if len(words) == 0 || strings.HasPrefix(words[0], "#") {
-			continue
-		}
-		if words[0] == "FROM" && len(words) == 2 {
-			from = words[1]
-		}
-		for i := 0; i+1 < len(words); i++ {
-			if words[i] != "apt-get" || words[i+1] != "install" {
-				continue
-			}
-			for _, w := range words[i+2:] {
-				w, end := strings.CutSuffix(w, ";")
-				if !strings.HasPrefix(w, "-") {
-					installed = append(installed, w)
-				}
-				if end {
-					break
-				}
-			}
-		}
-	}
-	return from, installed
 }
