@@ -1,6 +1,7 @@
 package render_test
 
 import (
+	"bytes"
 	"context"
 	"maps"
 	"os"
@@ -219,12 +220,21 @@ func TestGaleraImage(t *testing.T) {
 		{"rsync", []string{"rsync"}},
 	} {
 		t.Run(tc.sst, func(t *testing.T) {
-			p, _, out := renderGalera(t, func(s *spec.Spec) { s.Database.Galera.SSTMethod = tc.sst })
+			change := func(s *spec.Spec) { s.Database.Galera.SSTMethod = tc.sst }
+			p, _, out := renderGalera(t, change)
+			_, _, again := renderGalera(t, change)
 			for _, n := range p.Nodes {
 				if n.Galera == nil {
 					continue
 				}
 				dir := filepath.Join(out, "nodes", n.Name)
+				for _, f := range []string{"docker-compose.yml", "galera/Dockerfile"} {
+					a, errA := os.ReadFile(filepath.Join(dir, f))
+					b, errB := os.ReadFile(filepath.Join(again, "nodes", n.Name, f))
+					if !bytes.Equal(a, b) || (errA == nil) != (errB == nil) {
+						t.Errorf("%s: %s differs between two renders", n.Name, f)
+					}
+				}
 				pinned := serviceImage(t, &n, "galera")
 				project := loadComposeDir(t, dir)
 				galera, health := project.Services["galera"], project.Services["galera-health"]
