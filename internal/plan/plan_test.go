@@ -107,6 +107,15 @@ func TestGaleraImagePackages(t *testing.T) {
 			if members == 0 {
 				t.Fatal("no galera member")
 			}
+			// The runbook's first start of each member says that it builds.
+			for _, st := range p.Steps {
+				if st.Command != "./galera-bootstrap.sh" && st.Command != "./galera-join.sh" {
+					continue
+				}
+				if got := strings.Contains(st.Action, "galera/Dockerfile"); got != (tc.packages != nil) {
+					t.Errorf("%s step %q: mentions the build %v, want %v", st.Node, st.Action, got, tc.packages != nil)
+				}
+			}
 		})
 	}
 }
