@@ -357,18 +357,22 @@ func galeraSteps(s *spec.Spec) []Step {
 	health := func(n spec.Node) string {
 		return fmt.Sprintf("curl -fsS http://%s/", net.JoinHostPort(n.Address, strconv.Itoa(GaleraCheckPort)))
 	}
+	build := ""
+	if g.SSTMethod == "rsync" {
+		build = "; docker compose first builds the galera image (galera/Dockerfile: the pinned image plus rsync, from the Ubuntu archive)"
+	}
 	var boot spec.Node
 	var out []Step
 	for _, n := range s.NodesWithRole(spec.RoleGalera) {
 		if n.Name == g.BootstrapNode {
 			boot = n
-			out = append(out, Step{Node: n.Name, Action: "bootstrap the Galera cluster (refuses when one is running)",
+			out = append(out, Step{Node: n.Name, Action: "bootstrap the Galera cluster (refuses when one is running)" + build,
 				Command: "./galera-bootstrap.sh", Check: health(n)})
 		}
 	}
 	for _, n := range s.NodesWithRole(spec.RoleGalera) {
 		if n.Name != g.BootstrapNode {
-			out = append(out, Step{Node: n.Name, Action: "join the Galera cluster", Command: "./galera-join.sh", Check: health(n)})
+			out = append(out, Step{Node: n.Name, Action: "join the Galera cluster" + build, Command: "./galera-join.sh", Check: health(n)})
 		}
 	}
 	return append(out,

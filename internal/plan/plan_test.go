@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -55,6 +56,65 @@ func TestPlanGolden(t *testing.T) {
 			}
 			if !bytes.Equal(out.Bytes(), want) {
 				t.Errorf("plan differs from %s:\n%s", golden, out.String())
+			}
+		})
+	}
+}
+
+// TestGaleraImagePackages: rsync SST needs rsync, which the mariadb image
+// lacks, so the plan adds it to the galera image (and says so in the text
+// plan); mariabackup needs nothing beyond the image, and an SST account.
+func TestGaleraImagePackages(t *testing.T) {
+	for _, tc := range []struct {
+		sst, sstUser string
+		packages     []string
+		textSuffix   string // after the pinned image in the text plan
+	}{
+		{"mariabackup", "mariabackup", nil, ""},
+		{"rsync", "", []string{"rsync"}, " + rsync (built: galera/Dockerfile)"},
+	} {
+		t.Run(tc.sst, func(t *testing.T) {
+			file := "../../examples/ha-galera-ceph/harborgen.toml"
+			data, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s, d := spec.Parse(file, data, spec.TOML)
+			validate.Validate(s, d, validate.Options{})
+			s.Database.Galera.SSTMethod = tc.sst
+			p, err := plan.Build(s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out bytes.Buffer
+			if err := plan.WriteText(&out, p); err != nil {
+				t.Fatal(err)
+			}
+			members := 0
+			for _, n := range p.Nodes {
+				if g := n.Galera; g != nil {
+					members++
+					for _, svc := range n.Services {
+						if line := fmt.Sprintf("  service  %-14s %s\n", "galera", svc.Image+tc.textSuffix); svc.Name == "galera" && !strings.Contains(out.String(), line) {
+							t.Errorf("the text plan lacks %q:\n%s", line, out.String())
+						}
+					}
+					if g.SSTUser != tc.sstUser || !slices.Equal(g.ImagePackages, tc.packages) {
+						t.Errorf("%s: sst user %q image packages %q, want %q %q", n.Name, g.SSTUser, g.ImagePackages, tc.sstUser, tc.packages)
+					}
+				}
+			}
+			if members == 0 {
+				t.Fatal("no galera member")
+			}
+			// The runbook's first start of each member says that it builds.
+			for _, st := range p.Steps {
+				if st.Command != "./galera-bootstrap.sh" && st.Command != "./galera-join.sh" {
+					continue
+				}
+				if got := strings.Contains(st.Action, "galera/Dockerfile"); got != (tc.packages != nil) {
+					t.Errorf("%s step %q: mentions the build %v, want %v", st.Node, st.Action, got, tc.packages != nil)
+				}
 			}
 		})
 	}

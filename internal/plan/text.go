@@ -25,7 +25,11 @@ func WriteText(w io.Writer, p *Plan) error {
 		}
 		fmt.Fprintf(&b, "\nnode %s %s%s [%s]\n", n.Name, n.Address, site, strings.Join(n.Roles, " "))
 		for _, s := range n.Services {
-			fmt.Fprintf(&b, "  service  %-14s %s\n", s.Name, s.Image)
+			image := s.Image
+			if g := n.Galera; s.Name == "galera" && g != nil && len(g.ImagePackages) > 0 {
+				image += " + " + strings.Join(g.ImagePackages, " ") + " (built: galera/Dockerfile)"
+			}
+			fmt.Fprintf(&b, "  service  %-14s %s\n", s.Name, image)
 		}
 		for _, l := range n.Listens {
 			fmt.Fprintf(&b, "  listens  %-14d %s\n", l.Port, l.Owner)

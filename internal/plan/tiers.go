@@ -41,6 +41,11 @@ type Galera struct {
 	// SSTUser is the account mariabackup connects as on a donor (empty with
 	// rsync, which needs none).
 	SSTUser string `json:"sst_user,omitempty"`
+	// ImagePackages are the packages the SST method runs that the galera
+	// image lacks: galera/Dockerfile adds them to the pinned image and the
+	// galera service builds it. The official mariadb image installs
+	// mariadb-backup and socat (mariabackup SST), not rsync.
+	ImagePackages []string `json:"image_packages,omitempty"`
 }
 
 // RedisServer is the Redis instances one redis node runs.
@@ -172,8 +177,11 @@ func galeraMember(s *spec.Spec, n spec.Node) *Galera {
 		Bootstrap: n.Name == g.BootstrapNode, BootstrapNode: g.BootstrapNode, SSTMethod: g.SSTMethod,
 		MaxConnections: s.Database.MaxConnections, DataDir: g.DataDir, Database: s.Database.Name, User: s.Database.User,
 		CheckUser: galeraCheckUser, CheckPort: GaleraCheckPort}
-	if g.SSTMethod == "mariabackup" {
+	switch g.SSTMethod {
+	case "mariabackup":
 		out.SSTUser = galeraSSTUser
+	case "rsync":
+		out.ImagePackages = []string{"rsync"}
 	}
 	if out.ClusterName == "" {
 		out.ClusterName = s.Cluster.Name

@@ -3,7 +3,8 @@ package render
 import "github.com/harborgen/harborgen/internal/tree"
 
 // galeraFiles adds the galera tier's files of a member: its option file, the
-// health responder and the scripts every member runs (join), and on the
+// health responder and the scripts every member runs (join), the Dockerfile
+// of its image when the SST method needs packages the image lacks, and on the
 // bootstrap member the bootstrap and database scripts.
 func galeraFiles(e *Engine, d Data, values map[string]string, t *tree.Tree) error {
 	g := d.Node.Galera
@@ -19,6 +20,9 @@ func galeraFiles(e *Engine, d Data, values map[string]string, t *tree.Tree) erro
 	secretFiles := [][2]string{
 		{"galera.env.tmpl", "galera.env"},
 		{"galera-client.cnf.tmpl", "galera-client.cnf"},
+	}
+	if len(g.ImagePackages) > 0 {
+		files = append(files, [2]string{"Dockerfile.tmpl", "galera/Dockerfile"})
 	}
 	if g.SSTUser != "" {
 		secretFiles = append(secretFiles, [2]string{"galera-sst.cnf.tmpl", "galera-sst.cnf"})

@@ -1,6 +1,8 @@
 package render_test
 
 import (
+	"bytes"
+	"context"
 	"maps"
 	"os"
 	"os/exec"
@@ -9,6 +11,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/compose-spec/compose-go/v2/loader"
+	"github.com/compose-spec/compose-go/v2/types"
 
 	"github.com/harborgen/harborgen/internal/plan"
 	"github.com/harborgen/harborgen/internal/spec"
@@ -199,4 +204,93 @@ func tail(b []byte) []byte {
 		return b[len(b)-2000:]
 	}
 	return b
+}
+
+// TestGaleraImage: the official mariadb image installs mariadb-backup and
+// socat, not rsync. With rsync SST every member's galera service builds its
+// image from galera/Dockerfile, FROM the image the plan pins and installing
+// rsync; with mariabackup it runs the pinned image and no Dockerfile is
+// rendered. The compose file is read back with compose-go.
+func TestGaleraImage(t *testing.T) {
+	for _, tc := range []struct {
+		sst      string
+		packages []string // what galera/Dockerfile installs; none: no Dockerfile
+	}{
+		{"mariabackup", nil},
+		{"rsync", []string{"rsync"}},
+	} {
+		t.Run(tc.sst, func(t *testing.T) {
+			change := func(s *spec.Spec) { s.Database.Galera.SSTMethod = tc.sst }
+			p, _, out := renderGalera(t, change)
+			_, _, again := renderGalera(t, change)
+			for _, n := range p.Nodes {
+				if n.Galera == nil {
+					continue
+				}
+				dir := filepath.Join(out, "nodes", n.Name)
+				for _, f := range []string{"docker-compose.yml", "galera/Dockerfile"} {
+					a, errA := os.ReadFile(filepath.Join(dir, f))
+					b, errB := os.ReadFile(filepath.Join(again, "nodes", n.Name, f))
+					if !bytes.Equal(a, b) || (errA == nil) != (errB == nil) {
+						t.Errorf("%s: %s differs between two renders", n.Name, f)
+					}
+				}
+				pinned := serviceImage(t, &n, "galera")
+				project := loadComposeDir(t, dir)
+				galera, health := project.Services["galera"], project.Services["galera-health"]
+				if health.Image != pinned {
+					t.Errorf("%s: galera-health image %q, want the pinned %q", n.Name, health.Image, pinned)
+				}
+				dockerfile, err := os.ReadFile(filepath.Join(dir, "galera", "Dockerfile"))
+				if tc.packages == nil {
+					if err == nil || galera.Build != nil || galera.Image != pinned {
+						t.Errorf("%s: galera image %q build %v Dockerfile %v: want the pinned %q, no build", n.Name, galera.Image, galera.Build, err == nil, pinned)
+					}
+					continue
+				}
+				if err != nil {
+					t.Fatalf("%s: %v", n.Name, err)
+				}
+				if galera.Build == nil || galera.Build.Context != filepath.Join(dir, "galera") || galera.PullPolicy != "build" || galera.Image != "" {
+					t.Errorf("%s: galera build %+v pull_policy %q image %q: want ./galera, build, no image", n.Name, galera.Build, galera.PullPolicy, galera.Image)
+				}
+				// The real suite reads the Dockerfile back (galeraImageLacks).
+				lines := strings.Split(string(dockerfile), "\n")
+				install := "\tDEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends " + strings.Join(tc.packages, " ") + "; \\"
+				if !slices.Contains(lines, "FROM "+pinned) || !slices.Contains(lines, install) {
+					t.Errorf("%s: galera/Dockerfile lacks FROM %s or %q:\n%s", n.Name, pinned, install, dockerfile)
+				}
+			}
+		})
+	}
+}
+
+func serviceImage(t *testing.T, n *plan.Node, name string) string {
+	t.Helper()
+	for _, s := range n.Services {
+		if s.Name == name {
+			return s.Image
+		}
+	}
+	t.Fatalf("%s: no service %s in the plan", n.Name, name)
+	return ""
+}
+
+// loadComposeDir loads a node's docker-compose.yml with compose-go, from
+// the node directory, as docker compose does.
+func loadComposeDir(t *testing.T, dir string) *types.Project {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, "docker-compose.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	project, err := loader.LoadWithContext(context.Background(), types.ConfigDetails{
+		WorkingDir:  dir,
+		ConfigFiles: []types.ConfigFile{{Filename: filepath.Join(dir, "docker-compose.yml"), Content: b}},
+		Environment: types.Mapping{},
+	}, func(o *loader.Options) { o.SkipResolveEnvironment = true })
+	if err != nil {
+		t.Fatalf("%s: compose file does not load: %v", dir, err)
+	}
+	return project
 }

@@ -27,7 +27,9 @@ var Escapers = template.FuncMap{
 	"ini":     escape.INI,
 	"redis":   escape.RedisConf,
 	"compose": escape.Compose,
-	"ipport":  func(host string, port int) string { return net.JoinHostPort(host, strconv.Itoa(port)) },
+	// dockerfileImage: the image reference of a Dockerfile's FROM line.
+	"dockerfileImage": escape.DockerfileImage,
+	"ipport":          func(host string, port int) string { return net.JoinHostPort(host, strconv.Itoa(port)) },
 	// tokenCert derives Harbor 1.5's root.crt from the token key.
 	"tokenCert": secrets.TokenCertificate,
 }

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"os/user"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -28,19 +29,40 @@ import (
 // `docker` (galeraDockerShim) that runs each node's containers as host
 // processes on its 127.0.0.x address.
 //
-// The mariadb image's entrypoint is emulated minimally: on the bootstrap
-// member the test runs mariadb-install-db and sets root@localhost's
-// password to db_root_password (what the entrypoint does with
-// MARIADB_ROOT_PASSWORD and MARIADB_ROOT_HOST=localhost, from
-// secrets/galera.env); joiners start from an empty data directory and get
-// their data by SST, as they do once the entrypoint's throw-away
-// initialisation is replaced.
+// The mariadb image is emulated where the scripts and SST depend on it:
+//   - its entrypoint's first start, minimally: on the bootstrap member the
+//     test runs mariadb-install-db and sets root@localhost's password to
+//     db_root_password (what the entrypoint does with MARIADB_ROOT_PASSWORD
+//     and MARIADB_ROOT_HOST=localhost, from secrets/galera.env); joiners
+//     start from an empty data directory and get their data by SST, as they
+//     do once the entrypoint's throw-away initialisation is replaced;
+//   - its user: the entrypoint runs mariadbd as mysql (gosu), so the SST
+//     scripts and the rsync daemon run as mysql, not root;
+//   - its programs: the official image has no rsync (galeraImageLacks), so
+//     the member runs in a mount namespace where the host's rsync is hidden,
+//     unless the compose file builds its image from galera/Dockerfile, FROM
+//     the image the plan pins, installing rsync.
 func TestGaleraCluster(t *testing.T) {
-	need(t, "mariadbd", "mariadb", "mariadb-install-db", "mariabackup", "socat", "rsync", "setsid", "timeout")
-	begin := time.Now()
-	c := clusterWith(t, "galera", func(n *plan.Node) bool { return n.Galera != nil })
+	testGaleraCluster(t, clusterWith(t, "galera", func(n *plan.Node) bool { return n.Galera != nil }))
+}
+
+// TestGaleraRsyncSST forms seed 003's cluster shape: rsync SST, bootstrapped
+// on a member that is not the first (galera-rsync.toml: the third of five).
+func TestGaleraRsyncSST(t *testing.T) {
+	c := rendered(t, "testdata/galera-rsync.toml")
 	members := c.Nodes(func(n *plan.Node) bool { return n.Galera != nil })
-	boot := members[slices.IndexFunc(members, func(n *plan.Node) bool { return n.Galera.Bootstrap })]
+	if len(members) < 3 || !members[2].Galera.Bootstrap || members[0].Galera.SSTMethod != "rsync" {
+		t.Fatalf("galera-rsync.toml: want rsync SST bootstrapped on the third member")
+	}
+	testGaleraCluster(t, c)
+}
+
+func testGaleraCluster(t *testing.T, c *Cluster) {
+	need(t, "mariadbd", "mariadb", "mariadb-install-db", "mariabackup", "socat", "rsync", "setsid", "setpriv", "unshare", "mount", "timeout")
+	begin := time.Now()
+	members := c.Nodes(func(n *plan.Node) bool { return n.Galera != nil })
+	bootAt := slices.IndexFunc(members, func(n *plan.Node) bool { return n.Galera.Bootstrap })
+	boot := members[bootAt]
 	g := boot.Galera
 	h := newGaleraHarness(t, c, members)
 
@@ -123,7 +145,8 @@ func TestGaleraCluster(t *testing.T) {
 	if err == nil || !strings.Contains(out, "safe_to_bootstrap: 0") {
 		t.Fatalf("galera-bootstrap.sh from a stale member: err=%v, want a refusal:\n%s", err, out)
 	}
-	summary(t, "galera %d/%d Primary sst=%s, %s (%.0fs)", primary, len(members), g.SSTMethod, schema, time.Since(begin).Seconds())
+	summary(t, "galera %d/%d Primary sst=%s bootstrap=%s (member %d of %d), row written on %s read on %s, %s (%.0fs)",
+		primary, len(members), g.SSTMethod, boot.Name, bootAt+1, len(members), first.Name, last.Name, schema, time.Since(begin).Seconds())
 }
 
 // galeraSecret is the value render used: HARBORGEN_SECRET_* (userSupplied)
@@ -149,6 +172,29 @@ type galeraHarness struct {
 	c     *Cluster
 	state string
 	env   []string
+	mysql galeraUser // the image's mysql user: mariadbd runs as it
+}
+
+// galeraUser is a uid and gid, for chown and setpriv.
+type galeraUser struct{ uid, gid int }
+
+func galeraMysqlUser(t *testing.T) galeraUser {
+	u, err := user.Lookup("mysql")
+	if err != nil {
+		t.Fatalf("no mysql user (the mariadb-server package creates it): %v", err)
+	}
+	uid, err := strconv.Atoi(u.Uid)
+	must(t, err)
+	gid, err := strconv.Atoi(u.Gid)
+	must(t, err)
+	return galeraUser{uid, gid}
+}
+
+// chownMysql gives paths (not recursively) to the mysql user.
+func (h *galeraHarness) chownMysql(paths ...string) {
+	for _, p := range paths {
+		must(h.t, os.Lchown(p, h.mysql.uid, h.mysql.gid))
+	}
 }
 
 func newGaleraHarness(t *testing.T, c *Cluster, members []*plan.Node) *galeraHarness {
@@ -157,7 +203,9 @@ func newGaleraHarness(t *testing.T, c *Cluster, members []*plan.Node) *galeraHar
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &galeraHarness{t: t, c: c, state: state}
+	// mariadbd runs as mysql and must reach its files under the state directory.
+	must(t, os.Chmod(state, 0o755))
+	h := &galeraHarness{t: t, c: c, state: state, mysql: galeraMysqlUser(t)}
 	bin := filepath.Join(state, "bin")
 	must(t, os.MkdirAll(bin, 0o755))
 	must(t, os.WriteFile(filepath.Join(bin, "docker"), []byte(galeraDockerShim), 0o755))
@@ -201,11 +249,23 @@ func (h *galeraHarness) prepare(n *plan.Node) {
 	t := h.t
 	node := h.c.Node(n.Name)
 	must(t, os.MkdirAll(h.dir(n, "data"), 0o755))
+	// mysql writes its socket beside the option files, and its data.
+	h.chownMysql(h.dir(n), h.dir(n, "data"))
+	include := ""
+	if n.Galera.SSTUser != "" {
+		// The entrypoint's `install -o mysql -g mysql -m 0400` of the SST account.
+		b, err := os.ReadFile(filepath.Join(node, "secrets", "galera-sst.cnf"))
+		must(t, err)
+		include = h.dir(n, "galera-sst.cnf")
+		must(t, os.WriteFile(include, b, 0o400))
+		h.chownMysql(include)
+	}
 	cnf, err := galeraRewriteCnf(filepath.Join(node, "galera", "galera.cnf"), map[string]string{
 		"datadir": h.dir(n, "data"), "socket": h.dir(n, "mysqld.sock"),
-	}, filepath.Join(node, "secrets", "galera-sst.cnf"))
+	}, include)
 	must(t, err)
-	must(t, os.WriteFile(h.dir(n, "galera.cnf"), cnf, 0o600))
+	// A read-only bind mount of the rendered file: readable, not writable, by mysql.
+	must(t, os.WriteFile(h.dir(n, "galera.cnf"), cnf, 0o644))
 	client, err := galeraRewriteCnf(filepath.Join(node, "secrets", "galera-client.cnf"), map[string]string{"socket": h.dir(n, "mysqld.sock")}, "")
 	must(t, err)
 	must(t, os.WriteFile(h.dir(n, "client.cnf"), client, 0o600))
@@ -226,7 +286,18 @@ func (h *galeraHarness) prepare(n *plan.Node) {
 	if len(cmd) < 2 || cmd[0] != "mariadbd" || cmd[1] != "--defaults-file=/etc/mysql/galera.cnf" {
 		t.Fatalf("%s: galera command %q: want mariadbd --defaults-file=/etc/mysql/galera.cnf first", n.Name, cmd)
 	}
-	upGalera := "#!/usr/bin/env bash\nexec mariadbd " + galeraShellWords(galeraMapPaths(cmd[1:], paths)) + " --user=root \"$@\"\n"
+	// The image's programs (in a mount namespace of the member's own), and
+	// its entrypoint's step down to mysql.
+	upGalera := "#!/usr/bin/env bash\nset -e\n"
+	if hide := h.hideLacking(n, galeraImageLacks(t, node, n, services["galera"])); len(hide) > 0 {
+		upGalera += "[ -n \"${GALERA_IMAGE_NS:-}\" ] || GALERA_IMAGE_NS=1 exec unshare --mount --propagation private \"$0\" \"$@\"\n" +
+			strings.Join(hide, "\n") + "\n"
+	}
+	setpriv, err := exec.LookPath("setpriv")
+	must(t, err)
+	upGalera += "exec " + galeraShellWords([]string{setpriv,
+		"--reuid=" + strconv.Itoa(h.mysql.uid), "--regid=" + strconv.Itoa(h.mysql.gid), "--clear-groups", "mariadbd"}) + " " +
+		galeraShellWords(galeraMapPaths(cmd[1:], paths)) + " \"$@\"\n"
 	must(t, os.WriteFile(h.dir(n, "up-galera"), []byte(upGalera), 0o755))
 	health := services["galera-health"].Entrypoint
 	if len(health) == 0 || health[0] != "socat" {
@@ -244,8 +315,102 @@ func (h *galeraHarness) prepare(n *plan.Node) {
 }
 
 type galeraComposeService struct {
+	Image      string   `yaml:"image"`
+	Build      string   `yaml:"build"` // the short form, a context directory
 	Command    []string `yaml:"command"`
 	Entrypoint []string `yaml:"entrypoint"`
+}
+
+// galeraOfficialImageLacks: what the official mariadb image does not
+// install that a host with Debian's mariadb-server has (its Dockerfile
+// installs mariadb-server, mariadb-backup and socat with
+// --no-install-recommends; Debian's mariadb-server depends on rsync).
+var galeraOfficialImageLacks = []string{"rsync"}
+
+// galeraImageLacks returns the programs the galera service's image lacks:
+// those of the official image, less what galera/Dockerfile installs when
+// the compose file builds the image. A built image must be FROM the image
+// the plan pins for galera.
+func galeraImageLacks(t *testing.T, node string, n *plan.Node, svc galeraComposeService) []string {
+	t.Helper()
+	pinned := ""
+	for _, s := range n.Services {
+		if s.Name == "galera" {
+			pinned = s.Image
+		}
+	}
+	if svc.Build == "" {
+		if svc.Image != pinned {
+			t.Fatalf("%s: galera image %q, the plan pins %q", n.Name, svc.Image, pinned)
+		}
+		return galeraOfficialImageLacks
+	}
+	b, err := os.ReadFile(filepath.Join(node, svc.Build, "Dockerfile"))
+	must(t, err)
+	text := strings.ReplaceAll(string(b), "\\\n", " ")
+	from, installed := "", map[string]bool{}
+	for _, line := range strings.Split(text, "\n") {
+		words := strings.Fields(line)
+		if len(words) == 0 || strings.HasPrefix(words[0], "#") {
+			continue
+		}
+		if words[0] == "FROM" && from == "" && len(words) == 2 {
+			from = words[1]
+		}
+		for i := 0; i+1 < len(words); i++ {
+			if words[i] != "apt-get" || words[i+1] != "install" {
+				continue
+			}
+			for _, w := range words[i+2:] {
+				w, end := strings.CutSuffix(w, ";")
+				if !strings.HasPrefix(w, "-") {
+					installed[w] = true
+				}
+				if end {
+					break
+				}
+			}
+		}
+	}
+	if from != pinned {
+		t.Fatalf("%s: galera/Dockerfile builds FROM %q, the plan pins %q", n.Name, from, pinned)
+	}
+	var lacks []string
+	for _, p := range galeraOfficialImageLacks {
+		if !installed[p] {
+			lacks = append(lacks, p)
+		}
+	}
+	return lacks
+}
+
+// hideLacking returns the shell lines that hide the programs the image
+// lacks from the member and everything it runs (the SST scripts add the
+// standard directories to PATH themselves, so PATH cannot hide them): run in
+// the member's own mount namespace, they mount, on each directory that holds
+// one, an overlay whose upper layer has a whiteout for it.
+func (h *galeraHarness) hideLacking(n *plan.Node, lacks []string) []string {
+	dirs := append(filepath.SplitList(os.Getenv("PATH")), "/usr/local/bin", "/usr/local/sbin", "/bin", "/sbin", "/usr/bin", "/usr/sbin")
+	var seen, lines []string
+	for _, d := range dirs {
+		real, err := filepath.EvalSymlinks(d)
+		if err != nil || !filepath.IsAbs(real) || slices.Contains(seen, real) {
+			continue
+		}
+		seen = append(seen, real)
+		layer := h.dir(n, "hide", strconv.Itoa(len(seen)))
+		for _, p := range lacks {
+			if _, err := os.Lstat(filepath.Join(real, p)); err != nil {
+				continue
+			}
+			must(h.t, os.MkdirAll(layer, 0o755))
+			must(h.t, syscall.Mknod(filepath.Join(layer, p), syscall.S_IFCHR, 0)) // an overlay whiteout
+		}
+		if _, err := os.Stat(layer); err == nil {
+			lines = append(lines, "mount -t overlay harborgen-image -o "+galeraShellWords([]string{"lowerdir=" + layer + ":" + real})+" "+galeraShellWords([]string{real}))
+		}
+	}
+	return lines
 }
 
 func galeraComposeServices(t *testing.T, path string) map[string]galeraComposeService {
@@ -330,6 +495,13 @@ func (h *galeraHarness) initBootstrapDataDir(n *plan.Node) {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("set the root password: %v\n%s", err, out)
 	}
+	// The entrypoint chowns the data directory to mysql before it steps down.
+	must(t, filepath.WalkDir(data, func(p string, _ os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		return os.Lchown(p, h.mysql.uid, h.mysql.gid)
+	}))
 }
 
 func (h *galeraHarness) tryRun(n *plan.Node, script string, args ...string) (string, error) {
