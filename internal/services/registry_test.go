@@ -110,6 +110,10 @@ func testRegistry(t *testing.T, driver string) {
 			otherLocation = map[string]string{"REGISTRY_STORAGE_S3_BUCKET": st.Bucket + "-other"}
 			badEndpoint = map[string]string{"REGISTRY_STORAGE_S3_REGIONENDPOINT": endpoint.Scheme + "://" + closed}
 		} else {
+			if code := swiftContainer(t, c, st); code != http.StatusNotFound {
+				t.Fatalf("container %s before the first registry started: HTTP %d, want 404", st.Bucket, code)
+			}
+			bucketNote = "container created by the registry"
 			otherLocation = map[string]string{"REGISTRY_STORAGE_SWIFT_CONTAINER": st.Bucket + "-other"}
 			badEndpoint = map[string]string{"REGISTRY_STORAGE_SWIFT_AUTHURL": endpoint.Scheme + "://" + closed + endpoint.Path}
 		}
@@ -172,6 +176,11 @@ func testRegistry(t *testing.T, driver string) {
 			t.Fatalf("pull through %s: digest %s, pushed %s", n.Name, got, digest)
 		}
 	}
+	if driver == "swift" {
+		if code := swiftContainer(t, c, st); code != http.StatusNoContent {
+			t.Fatalf("container %s after the push: HTTP %d, want 204", st.Bucket, code)
+		}
+	}
 	if err := layerinfoCached(redisAddr, redisPassword, img.Layer); err != nil {
 		t.Fatalf("the registries' layer-info cache: %v", err)
 	}
@@ -190,9 +199,8 @@ func testRegistry(t *testing.T, driver string) {
 		if got := registryGet(t, addr, registryUser, password+"x"); got != http.StatusUnauthorized {
 			t.Fatalf("GET /v2/ with a wrong password: %d, want 401", got)
 		}
-		if _, err := skopeoPush(t, ociImage(t), addr, repo+"-denied", registryUser+":"+password+"x"); err == nil {
-			t.Fatal("push with a wrong password succeeded")
-		}
+		_, err := skopeoPush(t, ociImage(t), addr, repo+"-denied", registryUser+":"+password+"x")
+		wantFailure(t, "push with a wrong password", err, "unauthorized")
 		caught = append(caught, "wrong password 401")
 	})
 	t.Run("other storage", func(t *testing.T) {
@@ -203,21 +211,32 @@ func testRegistry(t *testing.T, driver string) {
 		if err := registryUp(p, addr); err != nil {
 			t.Fatalf("registry of %s on other storage: %v", n.Name, err)
 		}
-		if _, err := skopeoPull(t, addr, repo, creds); err == nil {
-			t.Fatalf("pull through %s on other storage succeeded", n.Name)
+		_, err := skopeoPull(t, addr, repo, creds)
+		if driver != "s3" {
+			wantFailure(t, "pull through "+n.Name+" on other storage", err, "manifest unknown")
+			caught = append(caught, "other "+map[string]string{"swift": "container", "filesystem": "directory"}[driver]+" pull fails")
+			return
 		}
-		caught = append(caught, "other "+map[string]string{"s3": "bucket", "swift": "container", "filesystem": "directory"}[driver]+" pull fails")
+		// The other bucket does not exist, and distribution 2.8 does not
+		// create one: the pull and even a push fail.
+		wantFailure(t, "pull through "+n.Name+" on a missing bucket", err, "500 Internal Server Error")
+		_, err = skopeoPush(t, ociImage(t), addr, repo+"-nobucket", creds)
+		wantFailure(t, "push through "+n.Name+" into a missing bucket", err, "")
+		logHas(t, p, "NoSuchBucket")
+		caught = append(caught, "other bucket pull fails, missing bucket push fails")
 	})
 	if badEndpoint != nil {
 		t.Run("wrong endpoint", func(t *testing.T) {
 			p, addr := startRegistry(t, regs[first.Name], first.Name+"-endpoint", badEndpoint)
 			if err := registryUp(p, addr); err != nil {
+				// The swift driver authenticates when it starts.
+				wantFailure(t, "a registry with a wrong endpoint", err, "connection refused")
 				caught = append(caught, "wrong endpoint fails start")
 				return
 			}
-			if _, err := skopeoPush(t, ociImage(t), addr, repo+"-endpoint", creds); err == nil {
-				t.Fatal("push through a registry with a wrong endpoint succeeded")
-			}
+			_, err := skopeoPush(t, ociImage(t), addr, repo+"-endpoint", creds)
+			wantFailure(t, "push through a registry with a wrong endpoint", err, "")
+			logHas(t, p, "connection refused")
 			caught = append(caught, "wrong endpoint fails push")
 		})
 	}
@@ -236,6 +255,7 @@ func testRegistry(t *testing.T, driver string) {
 		if err := layerinfoCached(redisAddr, redisPassword, fresh.Layer); err == nil {
 			t.Fatal("the layer-info cache holds a layer pushed with a wrong Redis password")
 		}
+		logHas(t, p, "WRONGPASS")
 		caught = append(caught, "wrong redis password leaves the cache empty")
 	})
 	if driver == "filesystem" {
@@ -245,13 +265,11 @@ func testRegistry(t *testing.T, driver string) {
 			must(t, os.Mkdir(rootOwned, 0o755))
 			p, addr := startRegistry(t, regs[first.Name], first.Name+"-owner", map[string]string{"storage": rootOwned})
 			if err := registryUp(p, addr); err != nil {
-				caught = append(caught, "root-owned storage fails start")
-				return
+				t.Fatalf("registry on a root-owned directory: %v", err)
 			}
 			_, err := skopeoPush(t, ociImage(t), addr, repo+"-owner", creds)
-			if err == nil {
-				t.Fatal("push onto a root-owned 0755 directory succeeded as uid 10000")
-			}
+			wantFailure(t, "push onto a root-owned 0755 directory as uid 10000", err, "500 Internal Server Error")
+			logHas(t, p, "/storage/docker: permission denied")
 			caught = append(caught, "root-owned storage fails push")
 		})
 	}
@@ -367,6 +385,16 @@ func s3Bucket(t *testing.T, c *Cluster, harbors []*plan.Node, endpoint *url.URL)
 		t.Fatalf("signed PUT bucket %s: %s", st.Bucket, res.Status)
 	}
 	return "bucket created by the test (distribution 2.8 does not)"
+}
+
+// swiftContainer returns the status of HEAD on the registry's container,
+// as the rendered Swift user.
+func swiftContainer(t *testing.T, c *Cluster, st plan.Storage) int {
+	t.Helper()
+	sess := swiftAuth(t, st.URL, st.SwiftUser, c.Secrets["swift_key"], http.StatusNoContent)
+	u, err := url.Parse(sess.url + "/" + url.PathEscape(st.Bucket))
+	must(t, err)
+	return rgwHTTP(t, "HEAD", u, map[string]string{"X-Auth-Token": sess.token}).StatusCode
 }
 
 // loadRegistryEnv reads a node's registry service from its rendered
@@ -554,6 +582,28 @@ func registryUp(p *Proc, addr string) error {
 			return fmt.Errorf("not up after 30s: %v", err)
 		}
 		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// wantFailure fails the test unless err is a failure whose text has want.
+func wantFailure(t *testing.T, what string, err error, want string) {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("%s succeeded", what)
+	}
+	if !strings.Contains(err.Error(), want) {
+		t.Fatalf("%s failed, but not with %q: %v", what, want, err)
+	}
+	t.Logf("%s: %v", what, err)
+}
+
+// logHas fails the test unless the registry logged want.
+func logHas(t *testing.T, p *Proc, want string) {
+	t.Helper()
+	b, err := os.ReadFile(p.Log)
+	must(t, err)
+	if !strings.Contains(string(b), want) {
+		t.Fatalf("%s did not log %q:\n%s", p.Name, want, tail(b, 3000))
 	}
 }
 
