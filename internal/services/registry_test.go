@@ -1,7 +1,10 @@
 package services
 
 import (
+	"bytes"
 	"context"
+	"crypto/rand"
+	"crypto/sha256"
 	"fmt"
 	"io"
 	"net"
@@ -130,7 +133,7 @@ func testRegistry(t *testing.T, driver string) {
 		other := filepath.Join(registryHostDir(t), "other")
 		must(t, os.Mkdir(other, 0o755))
 		must(t, os.Chown(other, harborUID, harborUID))
-		otherLocation = map[string]string{"storage": other}
+		otherLocation = map[string]string{"/storage": other}
 	default:
 		t.Fatalf("storage driver %q", driver)
 	}
@@ -203,6 +206,25 @@ func testRegistry(t *testing.T, driver string) {
 		wantFailure(t, "push with a wrong password", err, "unauthorized")
 		caught = append(caught, "wrong password 401")
 	})
+	t.Run("upload across nodes", func(t *testing.T) {
+		// Behind the load balancer, the requests of one upload reach any
+		// node: node 2 finishes what node 1 started only with the same
+		// http.secret (it signs the upload state) and the same storage.
+		n := others[0]
+		code, body := crossUpload(t, addrs[first.Name], addrs[n.Name], repo+"-upload", password)
+		if code != http.StatusCreated {
+			t.Fatalf("upload started on %s, finished on %s: %d, want 201: %s", first.Name, n.Name, code, body)
+		}
+		p, addr := startRegistry(t, regs[n.Name], n.Name+"-secret", map[string]string{"REGISTRY_HTTP_SECRET": "another-" + regs[n.Name].Env["REGISTRY_HTTP_SECRET"]})
+		if err := registryUp(p, addr); err != nil {
+			t.Fatalf("registry of %s with another http secret: %v", n.Name, err)
+		}
+		code, body = crossUpload(t, addrs[first.Name], addr, repo+"-upload", password)
+		if code == http.StatusCreated || !strings.Contains(body, "BLOB_UPLOAD_INVALID") {
+			t.Fatalf("upload finished on a node with another http secret: %d, want BLOB_UPLOAD_INVALID: %s", code, body)
+		}
+		caught = append(caught, "upload started on "+first.Name+" finished on "+n.Name+", another http secret BLOB_UPLOAD_INVALID")
+	})
 	t.Run("other storage", func(t *testing.T) {
 		// Node 2 on another bucket (container, directory) does not see what
 		// node 1 pushed: the shared storage is what makes the cluster.
@@ -258,12 +280,24 @@ func testRegistry(t *testing.T, driver string) {
 		logHas(t, p, "WRONGPASS")
 		caught = append(caught, "wrong redis password leaves the cache empty")
 	})
+	t.Run("htpasswd owner", func(t *testing.T) {
+		// The rendered secret file as the tree writes it, root 0600: the
+		// registry, uid 10000, cannot read it and does not start.
+		passwd := filepath.Join(registryHostDir(t), "registry-passwd")
+		b, err := os.ReadFile(regs[first.Name].Mounts["/etc/registry/passwd"])
+		must(t, err)
+		must(t, os.WriteFile(passwd, b, 0o600))
+		p, addr := startRegistry(t, regs[first.Name], first.Name+"-passwd", map[string]string{"/etc/registry/passwd": passwd})
+		err = registryUp(p, addr)
+		wantFailure(t, "a registry whose htpasswd file is root's 0600", err, "permission denied")
+		caught = append(caught, "root-owned htpasswd fails start")
+	})
 	if driver == "filesystem" {
 		t.Run("storage owner", func(t *testing.T) {
 			// What Harbor met (issue 9, defect 3): the directory left to root.
 			rootOwned := filepath.Join(registryHostDir(t), "root-owned")
 			must(t, os.Mkdir(rootOwned, 0o755))
-			p, addr := startRegistry(t, regs[first.Name], first.Name+"-owner", map[string]string{"storage": rootOwned})
+			p, addr := startRegistry(t, regs[first.Name], first.Name+"-owner", map[string]string{"/storage": rootOwned})
 			if err := registryUp(p, addr); err != nil {
 				t.Fatalf("registry on a root-owned directory: %v", err)
 			}
@@ -448,9 +482,9 @@ func loadRegistryEnv(t *testing.T, c *Cluster, n *plan.Node, hostPaths map[strin
 }
 
 // startRegistry starts a registry from a node's rendered files, with extra
-// REGISTRY_* overrides for the negative subtests ("storage" names another
-// host directory for the filesystem storage mount), and returns it with the
-// address it serves.
+// REGISTRY_* overrides for the negative subtests (a key starting with "/" is
+// a container path mounted from another host path instead), and returns it
+// with the address it serves.
 func startRegistry(t *testing.T, r *registryEnv, name string, extra map[string]string) (*Proc, string) {
 	t.Helper()
 	mounts := map[string]string{}
@@ -462,8 +496,8 @@ func startRegistry(t *testing.T, r *registryEnv, name string, extra map[string]s
 		env[k] = v
 	}
 	for k, v := range extra {
-		if k == "storage" {
-			mounts["/storage"] = v
+		if strings.HasPrefix(k, "/") {
+			mounts[k] = v
 			continue
 		}
 		env[k] = v
@@ -584,6 +618,50 @@ func registryUp(p *Proc, addr string) error {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
+}
+
+// crossUpload starts a blob upload on one registry and finishes it with one
+// PUT on another, as harbor_registry_user; it returns the PUT's status and
+// body.
+func crossUpload(t *testing.T, from, to, repo, password string) (int, string) {
+	t.Helper()
+	for _, addr := range []string{from, to} {
+		host, _, _ := net.SplitHostPort(addr)
+		if err := loopbackOnly(host); err != nil {
+			t.Fatal(err)
+		}
+	}
+	client := &http.Client{Timeout: 30 * time.Second}
+	do := func(method, u string, body []byte) (*http.Response, string) {
+		t.Helper()
+		req, err := http.NewRequest(method, u, bytes.NewReader(body))
+		must(t, err)
+		req.SetBasicAuth(registryUser, password)
+		req.Header.Set("Content-Type", "application/octet-stream")
+		res, err := client.Do(req)
+		if err != nil {
+			t.Fatalf("%s %s: %v", method, u, err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res, string(b)
+	}
+	res, body := do("POST", "http://"+from+"/v2/"+repo+"/blobs/uploads/", nil)
+	if res.StatusCode != http.StatusAccepted {
+		t.Fatalf("start an upload on %s: %s: %s", from, res.Status, body)
+	}
+	loc, err := url.Parse(res.Header.Get("Location"))
+	if err != nil || loc.Path == "" {
+		t.Fatalf("upload Location %q: %v", res.Header.Get("Location"), err)
+	}
+	blob := make([]byte, 1024)
+	_, err = rand.Read(blob)
+	must(t, err)
+	q := loc.Query()
+	q.Set("digest", fmt.Sprintf("sha256:%x", sha256.Sum256(blob)))
+	finish := url.URL{Scheme: "http", Host: to, Path: loc.Path, RawQuery: q.Encode()}
+	res, body = do("PUT", finish.String(), blob)
+	return res.StatusCode, body
 }
 
 // wantFailure fails the test unless err is a failure whose text has want.
