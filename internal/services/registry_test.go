@@ -86,234 +86,283 @@ type registryEnv struct {
 	Config map[string]any    // the rendered config.yml
 }
 
+// registryRun is one driver's cluster of registries, for the subtests.
+type registryRun struct {
+	c              *Cluster
+	driver         string
+	first          *plan.Node   // pushes
+	others         []*plan.Node // pull
+	regs           map[string]*registryEnv
+	addrs          map[string]string // node -> the address its registry serves
+	password       string            // harbor_registry_user's
+	creds          string            // user:password
+	repo           string
+	redisAddr      string
+	redisPassword  string
+	backend        registryBackend
+	pushedManifest string
+}
+
+// registryBackend is the storage of one driver, and how a registry is
+// pointed at another bucket (container, directory) or a wrong endpoint.
+type registryBackend struct {
+	other       map[string]string // node 2 on other storage: the pull must fail
+	badEndpoint map[string]string // a wrong endpoint (none for filesystem)
+	hostPaths   map[string]string // a bind mount's host source -> the test's directory
+	storageDir  string            // filesystem: the shared directory
+	note        string            // for the summary
+}
+
 func testRegistry(t *testing.T, driver string) {
 	need(t, "docker-registry", "skopeo", "redis-server", "redis-cli", "bash")
 	c, harbors := registryCluster(t, driver)
-	first, others := harbors[0], harbors[1:]
+	r := &registryRun{c: c, driver: driver, first: harbors[0], others: harbors[1:],
+		regs: map[string]*registryEnv{}, addrs: map[string]string{}, repo: "harborgen/" + driver}
+	r.redisAddr, r.redisPassword = startRegistryRedis(t, c, r.first)
+	r.backend = setupRegistryBackend(t, c, driver, r.first)
 
-	redisAddr, redisPassword := startRegistryRedis(t, c, first)
-
-	// The storage backend, and how a registry is pointed at another bucket
-	// (container, directory) or a wrong endpoint.
-	var (
-		otherLocation map[string]string // node 2 on other storage: the pull must fail
-		badEndpoint   map[string]string // a wrong endpoint: the push must fail
-		hostPaths     = map[string]string{}
-		storageDir    string
-		bucketNote    string
-	)
-	st := first.Endpoints.Storage
-	switch driver {
-	case "s3", "swift":
-		need(t, "jq", "ceph", "ceph-authtool", "monmaptool", "ceph-mon", "ceph-osd", "radosgw", "radosgw-admin")
-		endpoint := startRegistryRGW(t, c, first)
-		closed := net.JoinHostPort(endpoint.Hostname(), strconv.Itoa(freePort(t, endpoint.Hostname())))
-		if driver == "s3" {
-			bucketNote = s3Bucket(t, c, harbors, endpoint)
-			otherLocation = map[string]string{"REGISTRY_STORAGE_S3_BUCKET": st.Bucket + "-other"}
-			badEndpoint = map[string]string{"REGISTRY_STORAGE_S3_REGIONENDPOINT": endpoint.Scheme + "://" + closed}
-		} else {
-			if code := swiftContainer(t, c, st); code != http.StatusNotFound {
-				t.Fatalf("container %s before the first registry started: HTTP %d, want 404", st.Bucket, code)
-			}
-			bucketNote = "container created by the registry"
-			otherLocation = map[string]string{"REGISTRY_STORAGE_SWIFT_CONTAINER": st.Bucket + "-other"}
-			badEndpoint = map[string]string{"REGISTRY_STORAGE_SWIFT_AUTHURL": endpoint.Scheme + "://" + closed + endpoint.Path}
-		}
-	case "filesystem":
-		// The shared mount (storage.filesystem.path, the same on every node)
-		// is a directory of the test.
-		storageDir = filepath.Join(registryHostDir(t), "registry")
-		must(t, os.Mkdir(storageDir, 0o755))
-		hostPaths[st.Path] = storageDir
-		// HOST-PREP: the host-preparation script (prepare-host.sh, issue 9
-		// defect 3) owns the storage directory to uid 10000; until the suite
-		// runs it, the test does what it must do.
-		must(t, os.Chown(storageDir, harborUID, harborUID))
-		other := filepath.Join(registryHostDir(t), "other")
-		must(t, os.Mkdir(other, 0o755))
-		must(t, os.Chown(other, harborUID, harborUID))
-		otherLocation = map[string]string{"/storage": other}
-	default:
-		t.Fatalf("storage driver %q", driver)
-	}
-
-	regs := map[string]*registryEnv{}
 	for _, n := range harbors {
-		regs[n.Name] = loadRegistryEnv(t, c, n, hostPaths)
+		r.regs[n.Name] = loadRegistryEnv(t, c, n, r.backend.hostPaths)
+		passwd, ok := r.regs[n.Name].Mounts["/etc/registry/passwd"]
+		if !ok {
+			t.Fatalf("%s: nothing is mounted at /etc/registry/passwd", n.Name)
+		}
 		// HOST-PREP: prepare-host.sh owns the registry's htpasswd file to
 		// uid 10000 (the registry cannot read a root-owned 0600 file); the
 		// test does it until the suite runs the script.
-		must(t, os.Chown(regs[n.Name].Mounts["/etc/registry/passwd"], harborUID, harborUID))
+		must(t, os.Chown(passwd, harborUID, harborUID))
 	}
-	password := c.Secrets["registry_password"]
-	if password == "" {
+	if r.password = c.Secrets["registry_password"]; r.password == "" {
 		t.Fatal("the secrets file has no registry_password")
 	}
-	creds := registryUser + ":" + password
-
-	addrs := map[string]string{}
+	r.creds = registryUser + ":" + r.password
 	for _, n := range harbors {
-		p, addr := startRegistry(t, regs[n.Name], n.Name, nil)
+		p, addr := startRegistry(t, r.regs[n.Name], n.Name, nil)
 		if err := registryUp(p, addr); err != nil {
 			t.Fatalf("registry of %s: %v", n.Name, err)
 		}
-		addrs[n.Name] = addr
+		r.addrs[n.Name] = addr
+	}
+	r.pushAndPull(t)
+
+	var caught []string
+	for _, tc := range []struct {
+		name string
+		when bool
+		run  func(*testing.T) string // what it caught, for the summary
+	}{
+		{"wrong password", true, r.wrongPassword},
+		{"upload across nodes", true, r.uploadAcrossNodes},
+		{"other storage", true, r.otherStorage},
+		{"wrong endpoint", r.backend.badEndpoint != nil, r.wrongEndpoint},
+		{"wrong redis password", true, r.wrongRedisPassword},
+		{"htpasswd owner", true, r.htpasswdOwner},
+		{"storage owner", driver == "filesystem", r.storageOwner},
+	} {
+		if tc.when {
+			t.Run(tc.name, func(t *testing.T) { caught = append(caught, tc.run(t)) })
+		}
 	}
 
+	how := fmt.Sprintf("%s push via %s, pull via %s, digest %s, layerinfo in redis %s db %d",
+		driver, r.first.Name, nodeNames(r.others), r.pushedManifest, r.redisAddr, registryRedisDB)
+	if r.backend.note != "" {
+		how += ", " + r.backend.note
+	}
+	summary(t, "registry %s (%s)", how, strings.Join(caught, ", "))
+}
+
+// setupRegistryBackend starts (or makes) the storage of the first harbor
+// node's scope.
+func setupRegistryBackend(t *testing.T, c *Cluster, driver string, first *plan.Node) registryBackend {
+	t.Helper()
+	b := registryBackend{hostPaths: map[string]string{}}
+	st := first.Endpoints.Storage
+	switch driver {
+	case "s3", "swift":
+		need(t, "jq", "curl", "ceph", "ceph-authtool", "monmaptool", "ceph-mon", "ceph-osd", "radosgw", "radosgw-admin")
+		endpoint := startRegistryRGW(t, c, first)
+		closed := net.JoinHostPort(endpoint.Hostname(), strconv.Itoa(freePort(t, endpoint.Hostname())))
+		if driver == "s3" {
+			b.note = s3Bucket(t, c, first, endpoint)
+			b.other = map[string]string{"REGISTRY_STORAGE_S3_BUCKET": st.Bucket + "-other"}
+			b.badEndpoint = map[string]string{"REGISTRY_STORAGE_S3_REGIONENDPOINT": endpoint.Scheme + "://" + closed}
+			return b
+		}
+		if code := swiftContainer(t, c, st); code != http.StatusNotFound {
+			t.Fatalf("container %s before the first registry started: HTTP %d, want 404", st.Bucket, code)
+		}
+		b.note = "container created by the registry"
+		b.other = map[string]string{"REGISTRY_STORAGE_SWIFT_CONTAINER": st.Bucket + "-other"}
+		b.badEndpoint = map[string]string{"REGISTRY_STORAGE_SWIFT_AUTHURL": endpoint.Scheme + "://" + closed + endpoint.Path}
+	case "filesystem":
+		// The shared mount (storage.filesystem.path, the same on every node)
+		// is a directory of the test.
+		b.storageDir = filepath.Join(registryHostDir(t), "registry")
+		must(t, os.Mkdir(b.storageDir, 0o755))
+		b.hostPaths[st.Path] = b.storageDir
+		// HOST-PREP: the host-preparation script (prepare-host.sh, issue 9
+		// defect 3) owns the storage directory to uid 10000; until the suite
+		// runs it, the test does what it must do.
+		must(t, os.Chown(b.storageDir, harborUID, harborUID))
+		other := filepath.Join(registryHostDir(t), "other")
+		must(t, os.Mkdir(other, 0o755))
+		must(t, os.Chown(other, harborUID, harborUID))
+		b.other = map[string]string{"/storage": other}
+	default:
+		t.Fatalf("storage driver %q", driver)
+	}
+	return b
+}
+
+// pushAndPull pushes a fresh image through the first node's registry and
+// pulls it through every other node's, and checks what the backends hold.
+func (r *registryRun) pushAndPull(t *testing.T) {
+	t.Helper()
 	img := ociImage(t)
-	repo := "harborgen/" + driver
-	digest, err := skopeoPush(t, img, addrs[first.Name], repo, creds)
+	digest, err := skopeoPush(t, img, r.addrs[r.first.Name], r.repo, r.creds)
 	if err != nil {
-		t.Fatalf("push through %s: %v", first.Name, err)
+		t.Fatalf("push through %s: %v", r.first.Name, err)
 	}
 	if digest != img.Manifest {
-		t.Fatalf("push through %s: digest %s, want the image's %s", first.Name, digest, img.Manifest)
+		t.Fatalf("push through %s: digest %s, want the image's %s", r.first.Name, digest, img.Manifest)
 	}
-	for _, n := range others {
-		got, err := skopeoPull(t, addrs[n.Name], repo, creds)
+	for _, n := range r.others {
+		got, err := skopeoPull(t, r.addrs[n.Name], r.repo, r.creds)
 		if err != nil {
-			t.Fatalf("pull through %s of what %s pushed: %v", n.Name, first.Name, err)
+			t.Fatalf("pull through %s of what %s pushed: %v", n.Name, r.first.Name, err)
 		}
 		if got != digest {
 			t.Fatalf("pull through %s: digest %s, pushed %s", n.Name, got, digest)
 		}
 	}
-	if driver == "swift" {
-		if code := swiftContainer(t, c, st); code != http.StatusNoContent {
+	r.pushedManifest = digest
+	if st := r.first.Endpoints.Storage; r.driver == "swift" {
+		if code := swiftContainer(t, r.c, st); code != http.StatusNoContent {
 			t.Fatalf("container %s after the push: HTTP %d, want 204", st.Bucket, code)
 		}
 	}
-	if err := layerinfoCached(redisAddr, redisPassword, img.Layer); err != nil {
+	if err := layerinfoCached(r.redisAddr, r.redisPassword, img.Layer); err != nil {
 		t.Fatalf("the registries' layer-info cache: %v", err)
 	}
-	if driver == "filesystem" {
-		if err := ownedBy(filepath.Join(storageDir, "docker"), harborUID); err != nil {
+	if r.driver == "filesystem" {
+		if err := ownedBy(filepath.Join(r.backend.storageDir, "docker"), harborUID); err != nil {
 			t.Error(err)
 		}
 	}
+}
 
-	var caught []string
-	t.Run("wrong password", func(t *testing.T) {
-		addr := addrs[first.Name]
-		if got := registryGet(t, addr, registryUser, password); got != http.StatusOK {
-			t.Fatalf("GET /v2/ with the rendered credentials: %d, want 200", got)
-		}
-		if got := registryGet(t, addr, registryUser, password+"x"); got != http.StatusUnauthorized {
-			t.Fatalf("GET /v2/ with a wrong password: %d, want 401", got)
-		}
-		_, err := skopeoPush(t, ociImage(t), addr, repo+"-denied", registryUser+":"+password+"x")
-		wantFailure(t, "push with a wrong password", err, "unauthorized")
-		caught = append(caught, "wrong password 401")
-	})
-	t.Run("upload across nodes", func(t *testing.T) {
-		// Behind the load balancer, the requests of one upload reach any
-		// node: node 2 finishes what node 1 started only with the same
-		// http.secret (it signs the upload state) and the same storage.
-		n := others[0]
-		code, body := crossUpload(t, addrs[first.Name], addrs[n.Name], repo+"-upload", password)
-		if code != http.StatusCreated {
-			t.Fatalf("upload started on %s, finished on %s: %d, want 201: %s", first.Name, n.Name, code, body)
-		}
-		p, addr := startRegistry(t, regs[n.Name], n.Name+"-secret", map[string]string{"REGISTRY_HTTP_SECRET": "another-" + regs[n.Name].Env["REGISTRY_HTTP_SECRET"]})
-		if err := registryUp(p, addr); err != nil {
-			t.Fatalf("registry of %s with another http secret: %v", n.Name, err)
-		}
-		code, body = crossUpload(t, addrs[first.Name], addr, repo+"-upload", password)
-		if code == http.StatusCreated || !strings.Contains(body, "BLOB_UPLOAD_INVALID") {
-			t.Fatalf("upload finished on a node with another http secret: %d, want BLOB_UPLOAD_INVALID: %s", code, body)
-		}
-		caught = append(caught, "upload started on "+first.Name+" finished on "+n.Name+", another http secret BLOB_UPLOAD_INVALID")
-	})
-	t.Run("other storage", func(t *testing.T) {
-		// Node 2 on another bucket (container, directory) does not see what
-		// node 1 pushed: the shared storage is what makes the cluster.
-		n := others[0]
-		p, addr := startRegistry(t, regs[n.Name], n.Name+"-other", otherLocation)
-		if err := registryUp(p, addr); err != nil {
-			t.Fatalf("registry of %s on other storage: %v", n.Name, err)
-		}
-		_, err := skopeoPull(t, addr, repo, creds)
-		if driver != "s3" {
-			wantFailure(t, "pull through "+n.Name+" on other storage", err, "manifest unknown")
-			caught = append(caught, "other "+map[string]string{"swift": "container", "filesystem": "directory"}[driver]+" pull fails")
-			return
-		}
-		// The other bucket does not exist, and distribution 2.8 does not
-		// create one: the pull and even a push fail.
-		wantFailure(t, "pull through "+n.Name+" on a missing bucket", err, "500 Internal Server Error")
-		_, err = skopeoPush(t, ociImage(t), addr, repo+"-nobucket", creds)
-		wantFailure(t, "push through "+n.Name+" into a missing bucket", err, "")
-		logHas(t, p, "NoSuchBucket")
-		caught = append(caught, "other bucket pull fails, missing bucket push fails")
-	})
-	if badEndpoint != nil {
-		t.Run("wrong endpoint", func(t *testing.T) {
-			p, addr := startRegistry(t, regs[first.Name], first.Name+"-endpoint", badEndpoint)
-			if err := registryUp(p, addr); err != nil {
-				// The swift driver authenticates when it starts.
-				wantFailure(t, "a registry with a wrong endpoint", err, "connection refused")
-				caught = append(caught, "wrong endpoint fails start")
-				return
-			}
-			_, err := skopeoPush(t, ociImage(t), addr, repo+"-endpoint", creds)
-			wantFailure(t, "push through a registry with a wrong endpoint", err, "")
-			logHas(t, p, "connection refused")
-			caught = append(caught, "wrong endpoint fails push")
-		})
+func (r *registryRun) wrongPassword(t *testing.T) string {
+	addr := r.addrs[r.first.Name]
+	if got := registryGet(t, addr, registryUser, r.password); got != http.StatusOK {
+		t.Fatalf("GET /v2/ with the rendered credentials: %d, want 200", got)
 	}
-	t.Run("wrong redis password", func(t *testing.T) {
-		// Distribution falls back to the storage when its cache fails, so a
-		// push still works: what catches a wrong Redis setting is the cache
-		// itself, empty for the layers this registry pushed.
-		p, addr := startRegistry(t, regs[first.Name], first.Name+"-redis", map[string]string{"REGISTRY_REDIS_PASSWORD": "wrong-" + redisPassword})
-		if err := registryUp(p, addr); err != nil {
-			t.Fatalf("registry with a wrong Redis password: %v", err)
-		}
-		fresh := ociImage(t)
-		if _, err := skopeoPush(t, fresh, addr, repo+"-redis", creds); err != nil {
-			t.Fatalf("push: %v", err)
-		}
-		if err := layerinfoCached(redisAddr, redisPassword, fresh.Layer); err == nil {
-			t.Fatal("the layer-info cache holds a layer pushed with a wrong Redis password")
-		}
-		logHas(t, p, "WRONGPASS")
-		caught = append(caught, "wrong redis password leaves the cache empty")
-	})
-	t.Run("htpasswd owner", func(t *testing.T) {
-		// The rendered secret file as the tree writes it, root 0600: the
-		// registry, uid 10000, cannot read it and does not start.
-		passwd := filepath.Join(registryHostDir(t), "registry-passwd")
-		b, err := os.ReadFile(regs[first.Name].Mounts["/etc/registry/passwd"])
-		must(t, err)
-		must(t, os.WriteFile(passwd, b, 0o600))
-		p, addr := startRegistry(t, regs[first.Name], first.Name+"-passwd", map[string]string{"/etc/registry/passwd": passwd})
-		err = registryUp(p, addr)
-		wantFailure(t, "a registry whose htpasswd file is root's 0600", err, "permission denied")
-		caught = append(caught, "root-owned htpasswd fails start")
-	})
-	if driver == "filesystem" {
-		t.Run("storage owner", func(t *testing.T) {
-			// What Harbor met (issue 9, defect 3): the directory left to root.
-			rootOwned := filepath.Join(registryHostDir(t), "root-owned")
-			must(t, os.Mkdir(rootOwned, 0o755))
-			p, addr := startRegistry(t, regs[first.Name], first.Name+"-owner", map[string]string{"/storage": rootOwned})
-			if err := registryUp(p, addr); err != nil {
-				t.Fatalf("registry on a root-owned directory: %v", err)
-			}
-			_, err := skopeoPush(t, ociImage(t), addr, repo+"-owner", creds)
-			wantFailure(t, "push onto a root-owned 0755 directory as uid 10000", err, "500 Internal Server Error")
-			logHas(t, p, "/storage/docker: permission denied")
-			caught = append(caught, "root-owned storage fails push")
-		})
+	if got := registryGet(t, addr, registryUser, r.password+"x"); got != http.StatusUnauthorized {
+		t.Fatalf("GET /v2/ with a wrong password: %d, want 401", got)
 	}
+	_, err := skopeoPush(t, ociImage(t), addr, r.repo+"-denied", registryUser+":"+r.password+"x")
+	wantFailure(t, "push with a wrong password", err, "unauthorized")
+	return "wrong password 401"
+}
 
-	how := fmt.Sprintf("%s push via %s, pull via %s, digest %s, layerinfo in redis %s db %d",
-		driver, first.Name, nodeNames(others), digest, redisAddr, registryRedisDB)
-	if bucketNote != "" {
-		how += ", " + bucketNote
+// uploadAcrossNodes: behind the load balancer, the requests of one upload
+// reach any node. Node 2 finishes what node 1 started only with the same
+// http.secret (it signs the upload state) and the same storage.
+func (r *registryRun) uploadAcrossNodes(t *testing.T) string {
+	n := r.others[0]
+	code, body := crossUpload(t, r.addrs[r.first.Name], r.addrs[n.Name], r.repo+"-upload", r.password)
+	if code != http.StatusCreated {
+		t.Fatalf("upload started on %s, finished on %s: %d, want 201: %s", r.first.Name, n.Name, code, body)
 	}
-	summary(t, "registry %s (%s)", how, strings.Join(caught, ", "))
+	p, addr := r.start(t, n, "secret", map[string]string{"REGISTRY_HTTP_SECRET": "another-" + r.regs[n.Name].Env["REGISTRY_HTTP_SECRET"]})
+	code, body = crossUpload(t, r.addrs[r.first.Name], addr, r.repo+"-upload", r.password)
+	if code == http.StatusCreated || !strings.Contains(body, "BLOB_UPLOAD_INVALID") {
+		t.Fatalf("upload finished on %s with another http secret: %d, want BLOB_UPLOAD_INVALID: %s", p.Name, code, body)
+	}
+	return "upload started on " + r.first.Name + " finished on " + n.Name + ", another http secret BLOB_UPLOAD_INVALID"
+}
+
+// otherStorage: node 2 on another bucket (container, directory) does not
+// see what node 1 pushed; the shared storage is what makes the cluster.
+func (r *registryRun) otherStorage(t *testing.T) string {
+	n := r.others[0]
+	p, addr := r.start(t, n, "other", r.backend.other)
+	_, err := skopeoPull(t, addr, r.repo, r.creds)
+	if r.driver != "s3" {
+		wantFailure(t, "pull through "+n.Name+" on other storage", err, "manifest unknown")
+		return "other " + map[string]string{"swift": "container", "filesystem": "directory"}[r.driver] + " pull fails"
+	}
+	// The other bucket does not exist, and distribution 2.8 does not
+	// create one: the pull and even a push fail.
+	wantFailure(t, "pull through "+n.Name+" on a missing bucket", err, "500 Internal Server Error")
+	_, err = skopeoPush(t, ociImage(t), addr, r.repo+"-nobucket", r.creds)
+	wantFailure(t, "push through "+n.Name+" into a missing bucket", err, "")
+	logHas(t, p, "NoSuchBucket")
+	return "other bucket pull fails, missing bucket push fails"
+}
+
+func (r *registryRun) wrongEndpoint(t *testing.T) string {
+	p, addr := startRegistry(t, r.regs[r.first.Name], r.first.Name+"-endpoint", r.backend.badEndpoint)
+	if err := registryUp(p, addr); err != nil {
+		// The swift driver authenticates when it starts.
+		wantFailure(t, "a registry with a wrong endpoint", err, "connection refused")
+		return "wrong endpoint fails start"
+	}
+	_, err := skopeoPush(t, ociImage(t), addr, r.repo+"-endpoint", r.creds)
+	wantFailure(t, "push through a registry with a wrong endpoint", err, "")
+	logHas(t, p, "connection refused")
+	return "wrong endpoint fails push"
+}
+
+// wrongRedisPassword: distribution falls back to the storage when its cache
+// fails, so a push still works; what catches a wrong Redis setting is the
+// cache itself, empty for the layers this registry pushed.
+func (r *registryRun) wrongRedisPassword(t *testing.T) string {
+	p, addr := r.start(t, r.first, "redis", map[string]string{"REGISTRY_REDIS_PASSWORD": "wrong-" + r.redisPassword})
+	fresh := ociImage(t)
+	if _, err := skopeoPush(t, fresh, addr, r.repo+"-redis", r.creds); err != nil {
+		t.Fatalf("push: %v", err)
+	}
+	if err := layerinfoCached(r.redisAddr, r.redisPassword, fresh.Layer); err == nil {
+		t.Fatal("the layer-info cache holds a layer pushed with a wrong Redis password")
+	}
+	logHas(t, p, "WRONGPASS")
+	return "wrong redis password leaves the cache empty"
+}
+
+// htpasswdOwner: the rendered secret file as the tree writes it, root 0600;
+// the registry, uid 10000, cannot read it and does not start.
+func (r *registryRun) htpasswdOwner(t *testing.T) string {
+	passwd := filepath.Join(registryHostDir(t), "registry-passwd")
+	b, err := os.ReadFile(r.regs[r.first.Name].Mounts["/etc/registry/passwd"])
+	must(t, err)
+	must(t, os.WriteFile(passwd, b, 0o600))
+	p, addr := startRegistry(t, r.regs[r.first.Name], r.first.Name+"-passwd", map[string]string{"/etc/registry/passwd": passwd})
+	wantFailure(t, "a registry whose htpasswd file is root's 0600", registryUp(p, addr), "permission denied")
+	return "root-owned htpasswd fails start"
+}
+
+// storageOwner: what Harbor met (issue 9, defect 3), the storage directory
+// left to root.
+func (r *registryRun) storageOwner(t *testing.T) string {
+	rootOwned := filepath.Join(registryHostDir(t), "root-owned")
+	must(t, os.Mkdir(rootOwned, 0o755))
+	p, addr := r.start(t, r.first, "owner", map[string]string{"/storage": rootOwned})
+	_, err := skopeoPush(t, ociImage(t), addr, r.repo+"-owner", r.creds)
+	wantFailure(t, "push onto a root-owned 0755 directory as uid 10000", err, "500 Internal Server Error")
+	logHas(t, p, "/storage/docker: permission denied")
+	return "root-owned storage fails push"
+}
+
+// start starts one more registry of a node, with overrides, and waits until
+// it serves.
+func (r *registryRun) start(t *testing.T, n *plan.Node, suffix string, extra map[string]string) (*Proc, string) {
+	t.Helper()
+	p, addr := startRegistry(t, r.regs[n.Name], n.Name+"-"+suffix, extra)
+	if err := registryUp(p, addr); err != nil {
+		t.Fatalf("registry of %s (%s): %v", n.Name, suffix, err)
+	}
+	return p, addr
 }
 
 // registryCluster returns the first spec of the suite with two or more
@@ -407,9 +456,9 @@ func startRegistryRGW(t *testing.T, c *Cluster, harbor *plan.Node) *url.URL {
 // s3Bucket checks that the registry's bucket exists once rgw-user.sh ran:
 // distribution 2.8's s3 driver never creates it (the "other storage" subtest
 // shows a push into a missing bucket failing), so the script does.
-func s3Bucket(t *testing.T, c *Cluster, harbors []*plan.Node, endpoint *url.URL) string {
+func s3Bucket(t *testing.T, c *Cluster, harbor *plan.Node, endpoint *url.URL) string {
 	t.Helper()
-	st := harbors[0].Endpoints.Storage
+	st := harbor.Endpoints.Storage
 	access, secret := c.Secrets["s3_access_key"], c.Secrets["s3_secret_key"]
 	region := st.Region
 	if region == "" {
