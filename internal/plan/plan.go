@@ -63,6 +63,12 @@ type RGWUser struct {
 	UID          string `json:"uid"`
 	Driver       string `json:"driver"` // swift | s3
 	MaxSizeBytes uint64 `json:"max_size_bytes,omitempty"`
+	// S3 only: the registry's bucket, which the script creates because
+	// distribution 2.8's s3 driver never does (a push into a missing bucket
+	// fails with NoSuchBucket). Its swift driver creates its container.
+	Bucket   string `json:"bucket,omitempty"`
+	Endpoint string `json:"endpoint,omitempty"` // the S3 endpoint, http(s)://host:port
+	Region   string `json:"region,omitempty"`
 }
 
 // Service is one container.
@@ -323,8 +329,12 @@ func steps(s *spec.Spec, prof *profile.Profile) []Step {
 	var out []Step
 	for _, sc := range s.Scopes() {
 		for _, n := range sc.WithRole(spec.RoleCephAdmin) {
-			if rgwUser(&sc.Storage) != nil {
-				out = append(out, Step{Node: n.Name, Action: "create or complete the radosgw user (idempotent)",
+			if u := rgwUser(&sc.Storage); u != nil {
+				action := "create or complete the radosgw user (idempotent)"
+				if u.Bucket != "" {
+					action = "create or complete the radosgw user and the registry's S3 bucket " + u.Bucket + " (idempotent)"
+				}
+				out = append(out, Step{Node: n.Name, Action: action,
 					Command: "bash rgw-user.sh", Check: "bash rgw-user.sh (a second run sets nothing and says the user is ready)"})
 			}
 		}
@@ -445,6 +455,7 @@ func rgwUser(st *spec.Storage) *RGWUser {
 		u.UID = st.Swift.UID
 	case st.Driver == "s3" && st.S3 != nil:
 		u.UID = st.S3.UID
+		u.Bucket, u.Endpoint, u.Region = st.S3.Bucket, strings.TrimSuffix(st.S3.Endpoint, "/"), st.S3.Region
 	default:
 		return nil
 	}

@@ -54,6 +54,29 @@ case "$1 $2" in
 esac
 `
 
+// fakeCurl answers the S3 bucket calls rgw-user.sh makes (HEAD, then PUT
+// when missing) with buckets kept in $FAKE_RGW/buckets. It wants the keys as
+// curl's config on stdin (-K -), and keeps that config for the test.
+const fakeCurl = `#!/usr/bin/env bash
+set -euo pipefail
+echo "curl $*" >> "$FAKE_RGW/calls.log"
+method="" url="" config=no
+for a in "$@"; do
+  case "$a" in
+    --head) method=HEAD ;; PUT) method=PUT ;; -K) config=yes ;; http://*|https://*) url="$a" ;;
+  esac
+done
+[ "$config" = yes ] || { echo "fake curl: no -K -" >&2; exit 2; }
+cat > "$FAKE_RGW/curl-config"
+mkdir -p "$FAKE_RGW/buckets"
+bucket="$FAKE_RGW/buckets/${url##*/}"
+case "$method" in
+  HEAD) if [ -e "$bucket" ]; then printf 200; else printf 404; fi ;;
+  PUT) touch "$bucket"; printf 200 ;;
+  *) echo "fake curl: $*" >&2; exit 2 ;;
+esac
+`
+
 // TestRGWUserScript runs every example's rendered rgw-user.sh twice against
 // the fake: the user gets exactly the rendered keys, the second run changes
 // nothing, and no run prints a secret.
@@ -79,6 +102,7 @@ func TestRGWUserScript(t *testing.T) {
 		bin := filepath.Join(dir, "bin")
 		os.Mkdir(bin, 0o755)
 		os.WriteFile(filepath.Join(bin, "radosgw-admin"), []byte(fakeRadosgwAdmin), 0o755)
+		os.WriteFile(filepath.Join(bin, "curl"), []byte(fakeCurl), 0o755)
 		matches, _ := filepath.Glob(filepath.Join(out, "nodes", "*", "rgw-user.sh"))
 		for _, script := range matches {
 			scripts++
@@ -117,6 +141,28 @@ func TestRGWUserScript(t *testing.T) {
 			}
 			if strings.Contains(string(first), "RANDOMACCESSKEY") {
 				t.Errorf("%s: the user has a random S3 key pair nobody holds:\n%s", script, first)
+			}
+			calls, _ := os.ReadFile(filepath.Join(state, "calls.log"))
+			for _, call := range strings.Split(string(calls), "\n") {
+				for name, v := range vals {
+					if strings.HasPrefix(call, "curl ") && len(v) >= 6 && strings.Contains(call, v) {
+						t.Errorf("%s: the secret %s is on curl's command line", script, name)
+					}
+				}
+			}
+			if vals["s3_access_key"] == "" || strings.Contains(string(first), `"swift_keys":[{`) {
+				continue
+			}
+			// S3: distribution 2.8 never creates its bucket, the script does,
+			// as the registry's user.
+			buckets, _ := filepath.Glob(filepath.Join(state, "buckets", "*"))
+			if len(buckets) != 1 {
+				t.Errorf("%s: %d buckets created, want the registry's one", script, len(buckets))
+			}
+			config, _ := os.ReadFile(filepath.Join(state, "curl-config"))
+			quote := strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace // a quoted value of curl's config
+			if want := `user = "` + quote(vals["s3_access_key"]+":"+vals["s3_secret_key"]) + `"`; strings.TrimSpace(string(config)) != want {
+				t.Errorf("%s: curl's config is not the rendered S3 keys", script)
 			}
 		}
 	}

@@ -28,6 +28,9 @@ var defaultSpecs = []string{
 	"testdata/ha-galera-ceph.toml", // Galera, Redis standalone, HAProxy, Ceph RGW Swift
 	"testdata/redis-cluster.toml",  // Redis Cluster (Harbor 2, warned about)
 	"testdata/ha-modern.toml",      // Redis Sentinel, nginx, RGW S3
+	"testdata/registry-s3.toml",    // Harbor 2.15's registry on RGW S3
+	"testdata/registry-swift.toml", // Harbor 2.15's registry on RGW Swift
+	"testdata/registry-fs.toml",    // Harbor 2.15's registry on a shared filesystem
 }
 
 // userSupplied are the secrets a loopback spec needs that secrets init does
@@ -228,7 +231,10 @@ func start(t *testing.T, name string, cmd *exec.Cmd) *Proc {
 		t.Fatal(err)
 	}
 	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if cmd.SysProcAttr == nil { // a caller may have set a Credential
+		cmd.SysProcAttr = &syscall.SysProcAttr{}
+	}
+	cmd.SysProcAttr.Setpgid = true
 	if err := cmd.Start(); err != nil {
 		logf.Close()
 		t.Fatalf("start %s: %v", name, err)

@@ -59,21 +59,21 @@ func TestReplicationRegistries(t *testing.T) {
 		redisAddr := net.JoinHostPort(n.Address, "6379")
 		startRedis(t, c, n.Name, "redis", filepath.Join("redis", "6379.conf"), "redis-auth.conf", redisAddr)
 		waitFor(t, "redis on "+n.Name, 20*time.Second, func() error { return dialable(redisAddr) })
-		registries[n.Name] = startRegistry(t, c, n)
+		registries[n.Name] = startSiteRegistry(t, c, n)
 	}
 	a, b := registries[siteA.Name], registries[siteB.Name]
 	layout, digest := replOCIImage(t)
 	ref := "/harbor-dr/replicated:v1"
 
 	creds := "harbor_registry_user:" + password
-	skopeo(t, "copy", "--dest-creds", creds, "--dest-tls-verify=false", "oci:"+layout+":v1", "docker://"+a+ref)
+	skopeoOK(t, "copy", "--dest-creds", creds, "--dest-tls-verify=false", "oci:"+layout+":v1", "docker://"+a+ref)
 	if got := registryDigest(t, a, ref, creds); got != digest {
 		t.Fatalf("site a holds %s, pushed %s", got, digest)
 	}
 	if out, err := skopeoTry("inspect", "--tls-verify=false", "--creds", "harbor_registry_user:wrong", "docker://"+b+ref); err == nil {
 		t.Fatalf("site b's registry took a wrong password:\n%s", out)
 	}
-	skopeo(t, "copy", "--src-creds", creds, "--dest-creds", creds, "--src-tls-verify=false", "--dest-tls-verify=false",
+	skopeoOK(t, "copy", "--src-creds", creds, "--dest-creds", creds, "--src-tls-verify=false", "--dest-tls-verify=false",
 		"docker://"+a+ref, "docker://"+b+ref)
 	got := registryDigest(t, b, ref, creds)
 	if got != digest {
@@ -116,11 +116,11 @@ func replicationPassword(t *testing.T, c *Cluster, n *plan.Node) string {
 	return string(out)
 }
 
-// startRegistry starts Debian's docker-registry (distribution 2.8, the line
+// startSiteRegistry starts Debian's docker-registry (distribution 2.8, the line
 // Harbor ships) from a harbor node's rendered config.yml, with the env_file
 // of its compose service, and the publishing of its compose file: only on
 // the node's address, at its registry port. It returns host:port.
-func startRegistry(t *testing.T, c *Cluster, n *plan.Node) string {
+func startSiteRegistry(t *testing.T, c *Cluster, n *plan.Node) string {
 	t.Helper()
 	dir := c.Node(n.Name)
 	envFile, err := os.ReadFile(filepath.Join(dir, "secrets", "registry.env"))
@@ -179,7 +179,7 @@ func skopeoTry(args ...string) (string, error) {
 	return string(out), err
 }
 
-func skopeo(t *testing.T, args ...string) string {
+func skopeoOK(t *testing.T, args ...string) string {
 	t.Helper()
 	out, err := skopeoTry(args...)
 	if err != nil {
@@ -192,7 +192,7 @@ func skopeo(t *testing.T, args ...string) string {
 func registryDigest(t *testing.T, host, ref, creds string) string {
 	t.Helper()
 	var info struct{ Digest string }
-	out := skopeo(t, "inspect", "--tls-verify=false", "--creds", creds, "docker://"+host+ref)
+	out := skopeoOK(t, "inspect", "--tls-verify=false", "--creds", creds, "docker://"+host+ref)
 	if err := json.Unmarshal([]byte(out), &info); err != nil {
 		t.Fatalf("skopeo inspect: %v\n%s", err, out)
 	}

@@ -34,6 +34,41 @@ if [ "$current" != "$RGW_S3_SECRET_KEY" ]; then
 	echo "set the s3 keys of $uid"
 fi
 
+# Distribution 2.8's s3 driver never creates its bucket: a push into a missing
+# one fails with NoSuchBucket. Create it as the registry's user (HEAD first:
+# 200 it exists, 404 it does not, 403 another user owns it).
+bucket=harbor-idc-a
+bucket_url=http://10.1.0.70:7480/harbor-idc-a
+region=us-east-1
+command -v curl >/dev/null || { echo "rgw-user.sh: curl is needed to create bucket $bucket" >&2; exit 1; }
+curl_quote() {
+	local v="${1//\\/\\\\}"
+	printf '%s' "${v//\"/\\\"}"
+}
+s3() {
+	# The keys reach curl through its config on stdin, never a command line.
+	# radosgw wants the payload hash header (here of the empty body) signed.
+	curl -sS -o /dev/null -w '%{http_code}' --aws-sigv4 "aws:amz:$region:s3" \
+		-H "x-amz-content-sha256: e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" -K - "$@" \
+		<<< "user = \"$(curl_quote "$RGW_S3_ACCESS_KEY:$RGW_S3_SECRET_KEY")\""
+}
+code="$(s3 --head "$bucket_url")"
+case "$code" in
+200) ;;
+404)
+	code="$(s3 -X PUT "$bucket_url")"
+	if [ "$code" != 200 ]; then
+		echo "rgw-user.sh: creating bucket $bucket at $bucket_url: HTTP $code" >&2
+		exit 1
+	fi
+	echo "created bucket $bucket"
+	;;
+*)
+	echo "rgw-user.sh: bucket $bucket at $bucket_url: HTTP $code (403: another user owns it, or the keys are not radosgw's)" >&2
+	exit 1
+	;;
+esac
+
 rgw quota set --quota-scope=user --uid="$uid" --max-size=21990232555520 >/dev/null
 rgw quota enable --quota-scope=user --uid="$uid" >/dev/null
 echo "radosgw user $uid is ready"
