@@ -54,6 +54,8 @@ type Node struct {
 	// Schema: the node that loads Harbor 1.5's registry.sql (engines galera
 	// and mariadb only).
 	Schema *Schema `json:"schema,omitempty"`
+	// Host is what prepare-host.sh sets up on the node before anything else.
+	Host *HostPrep `json:"host"`
 }
 
 // RGWUser is the radosgw user a ceph-admin node creates for the registry.
@@ -162,7 +164,10 @@ func Build(s *spec.Spec) (*Plan, error) {
 			}
 		}
 	}
-	p.Steps = steps(s, prof)
+	for i := range p.Nodes {
+		p.Nodes[i].Host = hostPrep(s.Cluster.Name, prof, &p.Nodes[i])
+	}
+	p.Steps = append(hostSteps(p.Nodes), steps(s, prof)...)
 	for _, site := range s.Sites {
 		p.Sites = append(p.Sites, Site{Name: site.Name, Primary: site.Primary, VIP: site.VIP})
 	}
@@ -206,9 +211,6 @@ func services(s *spec.Spec, prof *profile.Profile, sc *spec.Scope, n spec.Node) 
 			image = "haproxy:2.8"
 		}
 		out = append(out, Service{Name: s.LB.Kind, Image: image})
-		if len(sc.WithRole(spec.RoleLB)) >= 2 {
-			out = append(out, Service{Name: "keepalived", Image: "osixia/keepalived:2.0.20"})
-		}
 	}
 	return out
 }
