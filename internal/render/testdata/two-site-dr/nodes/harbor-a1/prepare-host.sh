@@ -58,7 +58,7 @@ owner_mode() {
 			not_ready "$path is owned by $current, not $owner ($why)"
 		else
 			chown "${flags[@]}" "$owner" "$path"
-			did "chown ${flags[*]} $owner $path ($why)"
+			did "chown ${flags[*]:+${flags[*]} }$owner $path ($why)"
 		fi
 	fi
 	[ -n "$mode" ] || return 0
