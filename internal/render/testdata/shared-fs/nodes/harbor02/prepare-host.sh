@@ -57,7 +57,10 @@ owner_mode() {
 		if $check; then
 			not_ready "$path is owned by $current, not $owner ($why)"
 		else
-			chown "${flags[@]}" "$owner" "$path"
+			if ! chown "${flags[@]}" "$owner" "$path"; then
+				echo "prepare-host: cannot chown $path to $owner ($why): on a network filesystem that refuses root's chown (NFS root_squash), make it $owner's on the file server, then run me again" >&2
+				exit 1
+			fi
 			did "chown ${flags[*]:+${flags[*]} }$owner $path ($why)"
 		fi
 	fi
