@@ -61,6 +61,9 @@ func TestPrepareHostScripts(t *testing.T) {
 				if st := p.Steps[i]; st.Node != n.Name || st.Command != plan.PrepareHostScript {
 					t.Errorf("step %d is %+v, want prepare-host.sh on %s", i+1, st, n.Name)
 				}
+				if k := n.Host.Keepalived; k != nil {
+					keepalivedPaths(t, string(got["nodes/"+n.Name+"/lb/keepalived.conf"].Data), k)
+				}
 			}
 			runbook := string(got["README.md"].Data)
 			if m := manual.FindString(runbook); m != "" {
@@ -73,5 +76,24 @@ func TestPrepareHostScripts(t *testing.T) {
 	}
 	if b, err := exec.Command(bin, append([]string{"-x"}, scripts...)...).CombinedOutput(); err != nil {
 		t.Errorf("shellcheck: %v\n%s", err, b)
+	}
+}
+
+// keepalivedPaths: the host's keepalived reads the rendered configuration
+// where the package reads it, and that configuration names the check script
+// and the authentication include where prepare-host.sh installs them.
+func keepalivedPaths(t *testing.T, conf string, k *plan.HostKeepalived) {
+	t.Helper()
+	dest := map[string]string{}
+	for _, f := range k.Files {
+		dest[f.Source] = f.Dest
+	}
+	if dest["lb/keepalived.conf"] != "/etc/keepalived/keepalived.conf" {
+		t.Errorf("keepalived.conf installed as %q, not where the package reads it", dest["lb/keepalived.conf"])
+	}
+	for _, want := range []string{`script "/bin/bash ` + dest["lb/check-balancer.sh"] + `"`, "include " + dest["secrets/keepalived-auth.conf"] + "\n"} {
+		if !strings.Contains(conf, want) {
+			t.Errorf("keepalived.conf does not name the installed file: %q", want)
+		}
 	}
 }

@@ -28,8 +28,8 @@ root="${HARBORGEN_HOST_ROOT:-}"
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 node=registry03
 changes=0 unready=0 missing=0
-if ! $check && [ "$(id -u)" -ne 0 ]; then
-	echo "prepare-host: run me as root: I set owners, sysctls and packages" >&2
+if [ "$(id -u)" -ne 0 ]; then
+	echo "prepare-host: run me as root: I set (and --check reads) owners, secrets, sysctls and packages" >&2
 	exit 2
 fi
 tmp="$(mktemp -d)"

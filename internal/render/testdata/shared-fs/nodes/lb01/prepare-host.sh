@@ -27,8 +27,8 @@ esac
 root="${HARBORGEN_HOST_ROOT:-}"
 node=lb01
 changes=0 unready=0 missing=0
-if ! $check && [ "$(id -u)" -ne 0 ]; then
-	echo "prepare-host: run me as root: I set owners, sysctls and packages" >&2
+if [ "$(id -u)" -ne 0 ]; then
+	echo "prepare-host: run me as root: I set (and --check reads) owners, secrets, sysctls and packages" >&2
 	exit 2
 fi
 tmp="$(mktemp -d)"
