@@ -11,6 +11,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/harborgen/harborgen/internal/plan"
 )
@@ -282,4 +283,166 @@ func diffLines(a, b []string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// TestPrepareHostKeepalived runs an lb node's prepare-host.sh without a
+// host root, in a private mount namespace where /etc is a copy, /run a
+// tmpfs and ip_nonlocal_bind a file, with apt-get, keepalived, systemctl
+// and pidof stubbed: keepalived is installed when missing, its rendered
+// files land in /etc/keepalived, it is enabled and started once, a second
+// run does nothing, and a changed keepalived.conf is checked and reloaded
+// (systemd, or SIGHUP to the running keepalived without it).
+func TestPrepareHostKeepalived(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Fatal("the keepalived host-preparation test mounts in a private namespace: run the suite as root")
+	}
+	need(t, "unshare", "mount", "cp", "sleep")
+	c := rendered(t, "testdata/ha-modern.toml")
+	var node *plan.Node
+	for _, n := range c.Nodes(func(n *plan.Node) bool { return n.Host != nil && n.Host.Keepalived != nil }) {
+		if len(n.Host.Dirs) == 0 { // nothing written outside /etc
+			node = n
+			break
+		}
+	}
+	if node == nil {
+		t.Fatal("testdata/ha-modern.toml has no lb-only node with keepalived")
+	}
+	realNonlocal, err := os.ReadFile("/proc/sys/net/ipv4/ip_nonlocal_bind")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, systemd := range []bool{true, false} {
+		t.Run(fmt.Sprintf("systemd=%t", systemd), func(t *testing.T) {
+			prepareKeepalived(t, c, node, systemd)
+		})
+	}
+	if after, _ := os.ReadFile("/proc/sys/net/ipv4/ip_nonlocal_bind"); string(after) != string(realNonlocal) {
+		t.Errorf("the host's ip_nonlocal_bind changed: %q, was %q", after, realNonlocal)
+	}
+}
+
+func prepareKeepalived(t *testing.T, c *Cluster, node *plan.Node, systemd bool) {
+	top := tempDir(t, "hostprep-keepalived-")
+	dir, state, stubs := filepath.Join(top, "node"), filepath.Join(top, "state"), filepath.Join(top, "bin")
+	for _, cmd := range [][]string{{"cp", "-a", c.Node(node.Name), dir}, {"cp", "-a", "/etc", filepath.Join(top, "etc")}} {
+		if out, err := exec.Command(cmd[0], cmd[1:]...).CombinedOutput(); err != nil {
+			t.Fatalf("%v: %v\n%s", cmd, err, out)
+		}
+	}
+	writeHostFile(t, filepath.Join(top, "nonlocal"), "0\n", 0o644)
+	for _, f := range node.Host.Required {
+		writeHostFile(t, filepath.Join(top, f.Path), "pem\n", 0o600)
+	}
+	// The stubs log every call; apt-get "installs" keepalived.
+	stub := map[string]string{
+		"apt-get": `install -m 0755 STATE/keepalived.pkg BIN/keepalived`,
+		"systemctl": `case "$1" in is-enabled) [ -f STATE/enabled ] ;; enable) touch STATE/enabled ;;
+is-active) [ -f STATE/active ] ;; start) touch STATE/active ;; esac`,
+		"pidof": `[ -f STATE/active ] && cat STATE/pid`,
+	}
+	for name, body := range stub {
+		writeStub(t, filepath.Join(stubs, name), name, body, state, stubs)
+	}
+	writeStub(t, filepath.Join(state, "keepalived.pkg"), "keepalived", `[ "$1" != -f ] || touch STATE/active`, state, stubs)
+	var sleeper *Proc // keepalived's stand-in without systemd: SIGHUP ends it
+	if !systemd {
+		sleeper = start(t, "keepalived-stand-in", exec.Command("sleep", "600"))
+		writeHostFile(t, filepath.Join(state, "pid"), fmt.Sprint(sleeper.Cmd.Process.Pid), 0o644)
+	}
+	wrapper := `set -eu
+mount --bind "$TOP/etc" /etc
+mount --bind "$TOP/nonlocal" /proc/sys/net/ipv4/ip_nonlocal_bind
+mount -t tmpfs tmpfs /run
+if [ "$SYSTEMD" = true ]; then mkdir -p /run/systemd/system; fi
+cd "$NODE"
+PATH="$STUBS:/usr/bin:/bin" exec bash ./prepare-host.sh "$@"`
+	run := func(args ...string) (string, string, error) {
+		before, _ := os.ReadFile(filepath.Join(state, "log"))
+		cmd := exec.Command("unshare", append([]string{"--mount", "--propagation", "private", "bash", "-c", wrapper, "wrapper"}, args...)...)
+		cmd.Env = append(os.Environ(), "TOP="+top, "NODE="+dir, "STUBS="+stubs, fmt.Sprintf("SYSTEMD=%t", systemd))
+		out, err := cmd.CombinedOutput()
+		after, _ := os.ReadFile(filepath.Join(state, "log"))
+		return string(out), strings.TrimPrefix(string(after), string(before)), err
+	}
+
+	out, calls, err := run()
+	t.Logf("first run:\n%s\ncalls:\n%s", out, calls)
+	if err != nil {
+		t.Fatalf("first run: %v\n%s", err, out)
+	}
+	wants := []string{"installed the keepalived package (apt-get)", "installed /etc/keepalived/keepalived.conf",
+		"installed /etc/keepalived/keepalived-auth.conf", "set net.ipv4.ip_nonlocal_bind = 1"}
+	if systemd {
+		wants = append(wants, "enabled keepalived", "started keepalived")
+	} else {
+		wants = append(wants, "started keepalived (no systemd here)")
+	}
+	for _, w := range wants {
+		if !strings.Contains(out, w) {
+			t.Errorf("first run does not say %q:\n%s", w, out)
+		}
+	}
+	for _, w := range []string{"apt-get install -y keepalived", "keepalived -t -f /etc/keepalived/keepalived.conf"} {
+		if !strings.Contains(calls, w) {
+			t.Errorf("first run did not call %q:\n%s", w, calls)
+		}
+	}
+	for _, f := range node.Host.Keepalived.Files {
+		src, _ := os.ReadFile(filepath.Join(dir, f.Source))
+		got, err := os.ReadFile(filepath.Join(top, f.Dest))
+		if err != nil || string(got) != string(src) {
+			t.Errorf("%s is not %s: %v", f.Dest, f.Source, err)
+		}
+	}
+	if b, _ := os.ReadFile(filepath.Join(top, "nonlocal")); strings.TrimSpace(string(b)) != "1" {
+		t.Errorf("ip_nonlocal_bind in the namespace is %q", b)
+	}
+
+	out, calls, err = run()
+	if err != nil || !strings.Contains(out, "nothing to change") {
+		t.Errorf("second run: %v\n%s", err, out)
+	}
+	for _, never := range []string{"apt-get", "keepalived ", "systemctl enable", "systemctl start", "systemctl reload"} {
+		if strings.Contains(calls, never) {
+			t.Errorf("second run called %q:\n%s", never, calls)
+		}
+	}
+
+	conf := filepath.Join(dir, "lb", "keepalived.conf")
+	f, err := os.OpenFile(conf, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintln(f, "# a re-rendered configuration")
+	f.Close()
+	out, calls, err = run()
+	if err != nil || !strings.Contains(out, "reloaded keepalived (its files changed)") || !strings.Contains(calls, "keepalived -t -f") {
+		t.Errorf("run after a changed keepalived.conf: %v\n%s\ncalls:\n%s", err, out, calls)
+	}
+	if systemd && !strings.Contains(calls, "systemctl reload keepalived") {
+		t.Errorf("no systemctl reload:\n%s", calls)
+	}
+	if out, _, err := run("--check"); err != nil || !strings.Contains(out, "is ready") {
+		t.Errorf("--check: %v\n%s", err, out)
+	}
+	if sleeper != nil {
+		waitFor(t, "the SIGHUP to the running keepalived", 5*time.Second, func() error {
+			if exited, _ := sleeper.Exited(); !exited {
+				return fmt.Errorf("pid %d still runs", sleeper.Cmd.Process.Pid)
+			}
+			return nil
+		})
+	}
+	summary(t, "host-prep keepalived %s (systemd %t): installed from the package once, started once, a second run changes nothing, a changed keepalived.conf is checked and reloaded",
+		node.Name, systemd)
+}
+
+// writeStub writes an executable that logs its call, then runs body, with
+// STATE and BIN replaced by their directories.
+func writeStub(t *testing.T, path, name, body, state, bin string) {
+	t.Helper()
+	body = strings.NewReplacer("STATE", state, "BIN", bin).Replace(body)
+	script := fmt.Sprintf("#!/bin/bash\necho \"%s $*\" >>%s/log\n%s\n", name, state, body)
+	writeHostFile(t, path, script, 0o755)
 }
