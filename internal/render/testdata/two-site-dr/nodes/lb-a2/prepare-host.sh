@@ -184,7 +184,9 @@ elif ! command -v keepalived >/dev/null; then
 	if $check; then
 		not_ready "keepalived is not installed"
 	elif command -v apt-get >/dev/null; then
-		DEBIAN_FRONTEND=noninteractive apt-get install -y keepalived >/dev/null
+		# A fresh host may have no package lists yet.
+		DEBIAN_FRONTEND=noninteractive apt-get install -y keepalived >/dev/null ||
+			{ apt-get update >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y keepalived >/dev/null; }
 		did "installed the keepalived package (apt-get)"
 	elif command -v dnf >/dev/null; then
 		dnf install -y keepalived >/dev/null
