@@ -63,10 +63,16 @@ func TestPrepareHost(t *testing.T) {
 	for _, s := range hp.Sysctls {
 		writeHostFile(t, filepath.Join(root, s.ProcPath()), "0\n", 0o644)
 	}
-	storage := filepath.Join(root, node.Endpoints.Storage.Path)
-	// A storage directory left by someone else, with content: prepare owns
-	// all of it, as Harbor's prepare does.
+	// The storage path is a symbolic link to the shared mount, which holds
+	// what someone else left: prepare owns all of it, as Harbor's prepare does.
+	storage := filepath.Join(root, "srv", "cephfs", "registry")
 	writeHostFile(t, filepath.Join(storage, "docker", "registry", "v2", "old"), "x", 0o644)
+	if err := os.MkdirAll(filepath.Dir(filepath.Join(root, node.Endpoints.Storage.Path)), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(storage, filepath.Join(root, node.Endpoints.Storage.Path)); err != nil {
+		t.Fatal(err)
+	}
 	copiedBy(t, filepath.Join(dir, "secrets"), 1234)
 
 	env := []string{"HARBORGEN_HOST_ROOT=" + root}
@@ -93,7 +99,7 @@ func TestPrepareHost(t *testing.T) {
 		t.Fatalf("first run: %v\n%s", err, first)
 	}
 	t.Logf("first run:\n%s", first)
-	for _, want := range []string{"created " + filepath.Join(root, hp.Dirs[1].Path), "chown -R 10000:10000 " + storage,
+	for _, want := range []string{"created " + filepath.Join(root, hp.Dirs[1].Path), "chown -R -H 10000:10000 " + filepath.Join(root, node.Endpoints.Storage.Path),
 		"set " + hp.Sysctls[0].Key + " = 1", "installed " + filepath.Join(root, hp.SysctlFile),
 		"installed " + filepath.Join(root, hp.Keepalived.Files[0].Dest), "change(s) made"} {
 		if !strings.Contains(first, want) {
@@ -125,8 +131,12 @@ func TestPrepareHost(t *testing.T) {
 		want[filepath.Join(root, d.Path)] = fmt.Sprintf("%s %s", d.Owner(), strings.TrimPrefix(d.Mode, "0"))
 	}
 	for path, w := range want {
-		if got := ownerMode(t, path); got != w {
-			t.Errorf("%s is %s, want %s", path, got, w)
+		real, err := filepath.EvalSymlinks(path) // the storage link stands for the mount
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := ownerMode(t, real); got != w {
+			t.Errorf("%s is %s, want %s", real, got, w)
 		}
 	}
 	if b, _ := os.ReadFile(filepath.Join(root, hp.Sysctls[0].ProcPath())); strings.TrimSpace(string(b)) != "1" {
@@ -135,7 +145,7 @@ func TestPrepareHost(t *testing.T) {
 
 	// The registry's uid writes its storage: the push that failed with
 	// "mkdir /storage/docker: permission denied" now has its directory.
-	mkdir := exec.Command("mkdir", "-p", filepath.Join(storage, "docker", "registry", "v2", "repositories"))
+	mkdir := exec.Command("mkdir", "-p", filepath.Join(root, node.Endpoints.Storage.Path, "docker", "registry", "v2", "repositories"))
 	mkdir.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 10000, Gid: 10000}}
 	if out, err := mkdir.CombinedOutput(); err != nil {
 		t.Fatalf("uid 10000 cannot write the registry storage %s: %v\n%s", storage, err, out)
@@ -225,6 +235,11 @@ func listing(t *testing.T, root, nodeDir string) []string {
 				return err
 			}
 			line := path + " " + ownerMode(t, path)
+			if d.Type()&fs.ModeSymlink != 0 {
+				target, err := os.Readlink(path)
+				out = append(out, line+" -> "+target)
+				return err
+			}
 			if !d.IsDir() {
 				b, err := os.ReadFile(path)
 				if err != nil {

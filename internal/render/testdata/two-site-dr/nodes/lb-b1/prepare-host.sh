@@ -47,12 +47,13 @@ not_ready() {
 
 # owner_mode PATH UID:GID MODE WHY [-R]: give an existing PATH its owner (all
 # of its tree with -R, only when PATH itself is not the owner's, as Harbor's
-# prepare does) and its mode (empty: left alone).
+# prepare does) and its mode (empty: left alone). A PATH that is a symbolic
+# link (to a shared mount, say) stands for what it points to.
 owner_mode() {
 	local path="$1" owner="$2" mode="$3" why="$4" flags=()
-	[ "${5:-}" = -R ] && flags=(-R)
+	[ "${5:-}" = -R ] && flags=(-R -H)
 	local current
-	current="$(stat -c %u:%g "$path")"
+	current="$(stat -L -c %u:%g "$path")"
 	if [ "$current" != "$owner" ]; then
 		if $check; then
 			not_ready "$path is owned by $current, not $owner ($why)"
@@ -65,7 +66,7 @@ owner_mode() {
 		fi
 	fi
 	[ -n "$mode" ] || return 0
-	current="$(stat -c %a "$path")"
+	current="$(stat -L -c %a "$path")"
 	if [ "$((8#$current))" -ne "$((8#$mode))" ]; then
 		if $check; then
 			not_ready "$path has mode $current, not $mode ($why)"
