@@ -56,6 +56,8 @@ type Node struct {
 	Schema *Schema `json:"schema,omitempty"`
 	// Replication: the primary site's harbor nodes, with two or more sites.
 	Replication *Replication `json:"replication,omitempty"`
+	// Host is what prepare-host.sh sets up on the node before anything else.
+	Host *HostPrep `json:"host"`
 }
 
 // RGWUser is the radosgw user a ceph-admin node creates for the registry.
@@ -177,7 +179,11 @@ func Build(s *spec.Spec) (*Plan, error) {
 			}
 		}
 	}
-	p.Steps = append(steps(s, prof), replicationSteps(p.Nodes)...)
+	for i := range p.Nodes {
+		p.Nodes[i].Host = hostPrep(s.Cluster.Name, prof, &p.Nodes[i])
+	}
+	p.Steps = append(hostSteps(p.Nodes), steps(s, prof)...)
+	p.Steps = append(p.Steps, replicationSteps(p.Nodes)...)
 	for _, site := range s.Sites {
 		p.Sites = append(p.Sites, Site{Name: site.Name, Primary: site.Primary, VIP: site.VIP})
 	}
@@ -213,9 +219,6 @@ func services(s *spec.Spec, img *images, sc *spec.Scope, n spec.Node) []Service 
 	}
 	if n.HasRole(spec.RoleLB) {
 		out = append(out, Service{Name: s.LB.Kind, Image: img.tier[s.LB.Kind]})
-		if len(sc.WithRole(spec.RoleLB)) >= 2 {
-			out = append(out, Service{Name: "keepalived", Image: img.tier["keepalived"]})
-		}
 	}
 	return out
 }

@@ -27,19 +27,7 @@ func TestPlanGolden(t *testing.T) {
 	for _, file := range files {
 		name := filepath.Base(filepath.Dir(file))
 		t.Run(name, func(t *testing.T) {
-			data, err := os.ReadFile(file)
-			if err != nil {
-				t.Fatal(err)
-			}
-			s, d := spec.Parse(file, data, spec.TOML)
-			validate.Validate(s, d, validate.Options{})
-			if d.HasErrors(false) {
-				t.Fatalf("%s is invalid: %v", file, d.Items())
-			}
-			p, err := plan.Build(s)
-			if err != nil {
-				t.Fatal(err)
-			}
+			p := examplePlan(t, name, nil)
 			var out bytes.Buffer
 			if err := plan.WriteText(&out, p); err != nil {
 				t.Fatal(err)

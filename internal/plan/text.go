@@ -54,6 +54,7 @@ func WriteText(w io.Writer, p *Plan) error {
 				fmt.Fprintf(&b, "  proxy    http %s https %s for %s, no_proxy %s\n", px.HTTPProxy, px.HTTPSProxy, strings.Join(px.Components, ","), px.NoProxy)
 			}
 		}
+		writeHostText(&b, n.Host)
 	}
 	b.WriteString("\nbootstrap order:\n")
 	for i, s := range p.Steps {
@@ -61,4 +62,33 @@ func WriteText(w io.Writer, p *Plan) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// writeHostText prints what prepare-host.sh sets up on a node.
+func writeHostText(b *strings.Builder, hp *HostPrep) {
+	if hp == nil {
+		return
+	}
+	for _, d := range hp.Dirs {
+		fmt.Fprintf(b, "  host     dir %s %s %s\n", d.Path, d.Owner(), d.Mode)
+	}
+	for _, f := range hp.Secrets {
+		fmt.Fprintf(b, "  host     secret secrets/%s %s %s\n", f.Name, f.Owner(), f.Mode)
+	}
+	for _, s := range hp.Sysctls {
+		fmt.Fprintf(b, "  host     sysctl %s=%s in %s\n", s.Key, s.Value, hp.SysctlFile)
+	}
+	for _, f := range hp.Required {
+		owner := ""
+		if f.Owner != "" {
+			owner = " " + f.Owner
+		}
+		fmt.Fprintf(b, "  host     file %s%s\n", f.Path, owner)
+	}
+	if k := hp.Keepalived; k != nil {
+		fmt.Fprintf(b, "  host     package %s (service %s)\n", k.Package, k.Service)
+		for _, f := range k.Files {
+			fmt.Fprintf(b, "  host     install %s %s %s\n", f.Source, f.Dest, f.Mode)
+		}
+	}
 }

@@ -149,6 +149,10 @@ type Keepalived struct {
 	Address   string   `json:"address"` // this node's, the unicast source
 	Peers     []string `json:"peers"`   // the other lb nodes, unicast
 	CheckPort int      `json:"check_port"`
+	// Where the host's keepalived finds the check script and the
+	// authentication include (prepare-host.sh installs them there).
+	CheckScript string `json:"check_script"`
+	AuthInclude string `json:"auth_include"`
 }
 
 // GaleraCheckPort is where each Galera member answers HAProxy's sync-state
@@ -299,7 +303,8 @@ func balancer(s *spec.Spec, sc *spec.Scope, n spec.Node) *Balancer {
 	lbs := sc.WithRole(spec.RoleLB)
 	if len(lbs) >= 2 && sc.VIP != "" {
 		k := &Keepalived{Interface: s.LB.VRRPInterface, RouterID: s.LB.VirtualRouterID, VIP: sc.VIP, VIPCIDR: hostPrefix(sc.VIP),
-			State: "BACKUP", Address: n.Address, CheckPort: s.LB.HTTPPort}
+			State: "BACKUP", Address: n.Address, CheckPort: s.LB.HTTPPort,
+			CheckScript: keepalivedCheck, AuthInclude: keepalivedAuthInc}
 		for i, m := range lbs {
 			if m.Name == n.Name {
 				k.Priority = 150 - 10*i

@@ -49,6 +49,13 @@ type Profile struct {
 	// empty when the profile's registry cannot be such an endpoint.
 	SiteReplication string `toml:"site_replication"`
 
+	// HarborUID and HarborGID are the user Harbor's containers run as; the
+	// host directories they write (HostDirs) and the secret files mounted
+	// into them (File.Owner "harbor") are owned by it on the host.
+	HarborUID int       `toml:"harbor_uid"`
+	HarborGID int       `toml:"harbor_gid"`
+	HostDirs  []HostDir `toml:"host_dir"`
+
 	// Dir is the profile's directory under templates/, where its templates are.
 	Dir string `toml:"-"`
 
@@ -60,6 +67,17 @@ type File struct {
 	Template string `toml:"template"` // relative to the profile's directory
 	Path     string `toml:"path"`     // relative to nodes/<node>/
 	When     string `toml:"when"`     // "trivy": only with harbor.with_trivy; "replication": only on the nodes that set up site replication
+	// Owner "harbor": a secret file a Harbor container reads as HarborUID
+	// (a file mount, not an env_file, which docker reads as root).
+	Owner string `toml:"owner"`
+}
+
+// HostDir is a bind-mounted host directory a Harbor container writes.
+type HostDir struct {
+	Base string `toml:"base"` // data_dir | log_dir | storage (the filesystem driver's path)
+	Path string `toml:"path"` // under Base; empty: Base itself
+	When string `toml:"when"` // "trivy": only with harbor.with_trivy
+	Why  string `toml:"why"`
 }
 
 // EnvKey is one env key of a Harbor component that prepare writes in some

@@ -38,6 +38,29 @@ func TestProfilesAreConsistent(t *testing.T) {
 		if len(p.Components) == 0 || len(p.Files) == 0 || len(p.DatabaseEngines) == 0 || p.ImageRegistry == "" {
 			t.Errorf("profile %s is incomplete: %+v", p.Name, p)
 		}
+		// The host preparation: Harbor's user, and the directories its
+		// containers write (the filesystem storage among them).
+		if p.HarborUID == 0 || p.HarborGID == 0 {
+			t.Errorf("profile %s: no harbor_uid/harbor_gid", p.Name)
+		}
+		storage := false
+		for _, d := range p.HostDirs {
+			if d.Base != "data_dir" && d.Base != "log_dir" && d.Base != "storage" {
+				t.Errorf("profile %s: host_dir base %q", p.Name, d.Base)
+			}
+			storage = storage || d.Base == "storage"
+			if d.Why == "" {
+				t.Errorf("profile %s: host_dir %s/%s says not why", p.Name, d.Base, d.Path)
+			}
+		}
+		if !storage {
+			t.Errorf("profile %s: the filesystem storage is no host_dir", p.Name)
+		}
+		for _, f := range p.Files {
+			if f.Owner != "" && (f.Owner != "harbor" || !strings.HasPrefix(f.Path, "secrets/")) {
+				t.Errorf("profile %s: file %s has owner %q (only \"harbor\", on a secret)", p.Name, f.Path, f.Owner)
+			}
+		}
 	}
 }
 

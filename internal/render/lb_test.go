@@ -133,8 +133,22 @@ func TestLBFiles(t *testing.T) {
 		{name: "keepalived check", change: func(*spec.Spec) {}, file: "lb/check-balancer.sh",
 			want: []string{`exec 3<>/dev/tcp/127\.0\.0\.31/80`}},
 		{name: "compose", change: func(*spec.Spec) {}, file: "docker-compose.yml",
-			want: []string{`./lb/nginx.conf:/etc/nginx/nginx.conf:ro`, `source: "/etc/harbor/tls/registry.crt"`,
-				`cap_add: \[NET_ADMIN, NET_BROADCAST, NET_RAW\]`, `./secrets/keepalived-auth.conf:/etc/keepalived/keepalived-auth.conf:ro`}},
+			want: []string{`./lb/nginx.conf:/etc/nginx/nginx.conf:ro`, `source: "/etc/harbor/tls/registry.crt"`},
+			// keepalived is the host's package (prepare-host.sh), not a container.
+			absent: []string{`keepalived`, `osixia`, `NET_ADMIN`}},
+		{name: "prepare-host keepalived", change: func(*spec.Spec) {}, file: "prepare-host.sh",
+			want: []string{`(?m)^net\.ipv4\.ip_nonlocal_bind = 1$`, `live_sysctl net\.ipv4\.ip_nonlocal_bind 1 /proc/sys/net/ipv4/ip_nonlocal_bind`,
+				`/etc/sysctl\.d/90-harborgen-harbor-modern\.conf`, `apt-get install -y keepalived`, `dnf install -y keepalived`,
+				`install_file "\$here"/lb/keepalived\.conf /etc/keepalived/keepalived\.conf 0644`,
+				`install_file "\$here"/lb/check-balancer\.sh /etc/keepalived/check-balancer\.sh 0755`,
+				`install_file "\$here"/secrets/keepalived-auth\.conf /etc/keepalived/keepalived-auth\.conf 0600`,
+				`systemctl reload keepalived`, `(?m)^file=/etc/harbor/tls/registry\.key$`},
+			absent: []string{`ipv6`, `kapass01`}},
+		{name: "prepare-host IPv6 VIP", change: func(s *spec.Spec) { s.LB.VIP = "fd00::100" }, file: "prepare-host.sh",
+			want:   []string{`(?m)^net\.ipv6\.ip_nonlocal_bind = 1$`, `/proc/sys/net/ipv6/ip_nonlocal_bind`},
+			absent: []string{`ipv4`}},
+		{name: "prepare-host no VIP", change: func(s *spec.Spec) { s.LB.VIP = ""; s.Nodes = s.Nodes[:4] }, file: "prepare-host.sh",
+			absent: []string{`nonlocal`, `apt-get`, `install_file`, `/etc/keepalived`}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, ok := renderLB(t, func(s *spec.Spec) {

@@ -91,6 +91,9 @@ func Tree(p *plan.Plan, specName string, values map[string]string) (*tree.Tree, 
 			}
 		}
 		d := Data{Header: header, Plan: p, Node: n, H: n.Harbor, E: n.Endpoints, Images: images(n)}
+		if err := addFile(e, "tiers/host/prepare-host.sh.tmpl", "prepare-host.sh", d, t); err != nil {
+			return nil, fmt.Errorf("node %s: %w", n.Name, err)
+		}
 		if err := tierFiles(e, d, values, t); err != nil {
 			return nil, fmt.Errorf("node %s: %w", n.Name, err)
 		}
