@@ -5,16 +5,22 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 FUZZTIME ?= 5m
 
-.PHONY: all build test test-services lint demo bench fuzz clean
+.PHONY: all build deps test test-services lint demo bench fuzz clean
 
 all: build
 
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/harborgen
 
+# The Debian packages the tests need (as root with apt-get; elsewhere it
+# names what is missing).
+deps:
+	@bash .ci/deps
+
 # Every test: unit, golden, CLI, the fuzz seed corpora (run as tests), then
-# the real-service suite.
-test: lint
+# the real-service suite. On a fresh Debian machine with only Go, run as
+# root: deps installs what the tests need first.
+test: deps lint
 	$(GO) test -count=1 $$($(GO) list ./... | grep -v '/internal/services$$')
 	$(MAKE) --no-print-directory test-services
 
