@@ -13,7 +13,7 @@ build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/harborgen
 
 # The Debian packages the tests need (as root with apt-get; elsewhere it
-# names what is missing).
+# fails with the install command).
 deps:
 	@bash .ci/deps
 
