@@ -4,7 +4,7 @@ package examples
 
 import "embed"
 
-// FS holds <topology>/harborgen.toml and harborgen.yaml.
+// FS holds <topology>/harborgen.toml, harborgen.yaml and README.md.
 //
-//go:embed */harborgen.toml */harborgen.yaml
+//go:embed */harborgen.toml */harborgen.yaml */README.md
 var FS embed.FS

@@ -68,7 +68,6 @@ func newApp(e *env) *cli.App {
 			initCommand(e),
 			versionCommand(e),
 		},
-		HideVersion:    true,
 		ExitErrHandler: func(*cli.Context, error) {}, // run() owns the exit code
 		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
 			return &exitError{code: exitUsage, err: err}
@@ -108,7 +107,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, environ []str
 		notFound = true
 		fmt.Fprintf(stderr, "harborgen: unknown command %q; see harborgen --help\n", name)
 	}
-	err := app.Run(args)
+	err := app.Run(flagsFirst(app, args))
 	var ee *exitError
 	switch {
 	case err == nil && notFound:

@@ -24,8 +24,12 @@ func initCommand(e *env) *cli.Command {
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "example", Usage: "topology: " + strings.Join(exampleNames(), ", "), Value: "ha-modern"},
 			&cli.BoolFlag{Name: "yaml", Usage: "write harborgen.yaml instead of harborgen.toml"},
+			&cli.BoolFlag{Name: "list", Usage: "list the examples, one per line with what it shows, and write nothing"},
 		},
 		Action: func(c *cli.Context) error {
+			if c.Bool("list") {
+				return listExamples(e)
+			}
 			if c.NArg() > 1 {
 				return usageErrorf("init takes at most one DIR")
 			}
@@ -112,6 +116,19 @@ func linkNew(f newFile) error {
 			return fmt.Errorf("%s exists; init never overwrites a file", f.path)
 		}
 		return err
+	}
+	return nil
+}
+
+// listExamples prints each example with the title of its README.
+func listExamples(e *env) error {
+	for _, name := range exampleNames() {
+		title := ""
+		if readme, err := fs.ReadFile(examples.FS, path.Join(name, "README.md")); err == nil {
+			first, _, _ := strings.Cut(string(readme), "\n")
+			_, title, _ = strings.Cut(strings.TrimPrefix(first, "# "), " — ")
+		}
+		fmt.Fprintf(e.stdout, "%-16s %s\n", name, title)
 	}
 	return nil
 }

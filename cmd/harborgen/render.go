@@ -93,6 +93,8 @@ func renderAction(c *cli.Context, e *env) error {
 		fmt.Fprintf(e.stderr, "removed files harborgen wrote before and no longer writes: %s\n", diag.Printable(strings.Join(rep.Removed, ", ")))
 	}
 	keptNote(e, rep.Foreign)
+	fmt.Fprintf(e.stderr, "next: review and commit the change (git add %s && git diff --cached), copy each node's directory to its host with its secrets/, "+
+		"and follow %s step by step\n", diag.Name(out), diag.Name(filepath.Join(out, "README.md")))
 	return nil
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/urfave/cli/v2"
 
@@ -15,23 +16,28 @@ func validateCommand(e *env) *cli.Command {
 		ArgsUsage: "SPEC",
 		Flags: []cli.Flag{
 			strictFlag,
-			&cli.StringFlag{Name: "format", Usage: "output: text|json", Value: "text"},
+			&cli.StringFlag{Name: "format", Usage: "output: text|json|github (workflow annotations)|sarif (SARIF 2.1.0, for code scanning)", Value: "text"},
 			secretsFlag,
 			formatInFlag,
 		},
 		Action: func(c *cli.Context) error {
 			format := c.String("format")
-			if format != "text" && format != "json" {
-				return usageErrorf("--format must be text or json, not %q", format)
+			if !slices.Contains([]string{"text", "json", "github", "sarif"}, format) {
+				return usageErrorf("--format must be text, json, github or sarif, not %q", format)
 			}
 			_, diags, err := check(c, e)
 			if err != nil {
 				return err
 			}
 			items := diags.Items()
-			if format == "json" {
+			switch format {
+			case "json":
 				err = diag.WriteJSON(e.stdout, items)
-			} else {
+			case "github":
+				err = diag.WriteGitHub(e.stdout, items)
+			case "sarif":
+				err = diag.WriteSARIF(e.stdout, items, version)
+			default:
 				err = diag.WriteText(e.stdout, items)
 			}
 			if err != nil {

@@ -1,0 +1,137 @@
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+// golden compares got with testdata/<name>, rewritten under -update.
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	file := filepath.Join("testdata", name)
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(file, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatalf("%v (run go test ./cmd/harborgen -update)", err)
+	}
+	if got != string(want) {
+		t.Errorf("%s differs from the golden file (go test ./cmd/harborgen -update, then review the diff):\n%s", file, got)
+	}
+}
+
+const invalidSpec = "../../internal/validate/testdata/invalid/pool-exceeds-max-connections.toml"
+const warnSpec = "../../internal/validate/testdata/invalid/node-address-loopback.toml"
+
+// The machine-readable outputs of validate, for CI: GitHub annotations and
+// SARIF 2.1.0.
+func TestValidateFormats(t *testing.T) {
+	for _, format := range []string{"github", "sarif"} {
+		t.Run(format, func(t *testing.T) {
+			var all strings.Builder
+			for _, spec := range []string{invalidSpec, warnSpec} {
+				code, stdout, _ := harborgen("", "validate", "--format", format, spec)
+				if code != 1 && code != 0 {
+					t.Errorf("%s: exit %d", spec, code)
+				}
+				all.WriteString(stdout)
+			}
+			golden(t, "validate."+format, all.String())
+		})
+	}
+	_, stdout, _ := harborgen("", "validate", "--format", "sarif", invalidSpec)
+	var log struct {
+		Version string `json:"version"`
+		Runs    []struct {
+			Results []struct {
+				RuleID    string `json:"ruleId"`
+				Level     string `json:"level"`
+				Locations []struct {
+					PhysicalLocation struct {
+						Region struct{ StartLine int } `json:"region"`
+					} `json:"physicalLocation"`
+				} `json:"locations"`
+			} `json:"results"`
+		} `json:"runs"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &log); err != nil {
+		t.Fatal(err)
+	}
+	if log.Version != "2.1.0" || len(log.Runs) != 1 || len(log.Runs[0].Results) != 1 ||
+		log.Runs[0].Results[0].Locations[0].PhysicalLocation.Region.StartLine != 51 {
+		t.Errorf("SARIF log: %+v", log)
+	}
+}
+
+// GitHub reads '%', CR and LF as escapes in a message, and ':' and ','
+// too in a property.
+func TestGitHubEscapes(t *testing.T) {
+	dir := t.TempDir()
+	spec := filepath.Join(dir, "a,b:c%.toml")
+	if err := os.WriteFile(spec, []byte("spec = 1\n[nope]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, stdout, _ := harborgen("", "validate", "--format", "github", spec)
+	if !strings.Contains(stdout, "a%2Cb%3Ac%25.toml") {
+		t.Errorf("file property not escaped:\n%s", stdout)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(stdout), "\n") {
+		if !strings.HasPrefix(line, "::error ") && !strings.HasPrefix(line, "::warning ") {
+			t.Errorf("not one command per line: %q", line)
+		}
+	}
+}
+
+// Flags may follow SPEC; a flag's value stays with it; "-" is stdin.
+func TestFlagsAfterSpec(t *testing.T) {
+	for _, tc := range []struct {
+		args  []string
+		stdin string
+		code  int
+		want  string
+	}{
+		{[]string{"validate", example, "--strict"}, "", 0, "valid (0 errors, 0 warnings)"},
+		{[]string{"validate", warnSpec, "--strict"}, "", 1, "invalid: 0 errors, 1 warning"},
+		{[]string{"validate", example, "--format", "json"}, "", 0, "valid"},
+		{[]string{"validate", "-", "--format-in", "yaml"}, "spec: 1\n", 1, "-: invalid: 3 errors"},
+		{[]string{"validate", example, "--secrets", "/nonexistent/s.toml"}, "", 2, "--secrets /nonexistent/s.toml"},
+		{[]string{"validate", example, example}, "", 2, "needs exactly one SPEC"},
+	} {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			code, _, stderr := harborgen(tc.stdin, tc.args...)
+			if code != tc.code || !strings.Contains(stderr, tc.want) {
+				t.Errorf("exit %d, stderr %q; want %d and %q", code, stderr, tc.code, tc.want)
+			}
+		})
+	}
+}
+
+func TestVersionAndList(t *testing.T) {
+	_, v1, _ := harborgen("", "--version")
+	_, v2, _ := harborgen("", "version")
+	if v1 != v2 || !strings.HasPrefix(v1, "harborgen ") {
+		t.Errorf("--version %q, version %q", v1, v2)
+	}
+	code, stdout, _ := harborgen("", "init", "--list")
+	if code != 0 {
+		t.Fatalf("init --list: exit %d", code)
+	}
+	golden(t, "init-list.txt", stdout)
+	for _, name := range exampleNames() {
+		if !strings.Contains(stdout, name+" ") {
+			t.Errorf("init --list lacks %s", name)
+		}
+	}
+}
