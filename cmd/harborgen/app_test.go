@@ -62,7 +62,7 @@ func TestExitCodes(t *testing.T) {
 		{"no argument", []string{"validate"}, "", 2, "needs exactly one SPEC"},
 		{"two arguments", []string{"validate", example, example}, "", 2, "needs exactly one SPEC"},
 		{"unknown flag", []string{"validate", "--nope", example}, "", 2, "flag provided but not defined"},
-		{"bad format", []string{"validate", "--format", "xml", example}, "", 2, "--format must be text or json"},
+		{"bad format", []string{"validate", "--format", "xml", example}, "", 2, "--format must be text, json, github or sarif"},
 		{"unknown command", []string{"frobnicate"}, "", 2, "unknown command"},
 		{"explicit secrets file missing", []string{"validate", "--secrets", filepath.Join(dir, "s.toml"), example}, "", 2, "--secrets"},
 		{"stdin toml", []string{"validate", "-"}, "spec = 1\n", 1, "invalid:"},
