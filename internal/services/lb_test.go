@@ -190,7 +190,7 @@ func renderedExamples(t *testing.T) []*Cluster {
 	bin := harborgen(t)
 	examplesOnce.Do(func() {
 		for _, p := range paths {
-			c, err := renderExample(bin, p)
+			c, err := renderSpec(bin, p, false)
 			if err != nil {
 				examplesErr = err
 				return
@@ -202,31 +202,6 @@ func renderedExamples(t *testing.T) []*Cluster {
 		t.Fatal(examplesErr)
 	}
 	return examples
-}
-
-func renderExample(bin, specPath string) (*Cluster, error) {
-	dir, err := os.MkdirTemp("", "harborgen-example-")
-	if err != nil {
-		return nil, err
-	}
-	abs, err := filepath.Abs(specPath)
-	if err != nil {
-		return nil, err
-	}
-	c := &Cluster{Spec: abs, Out: filepath.Join(dir, "out")}
-	secretsPath := filepath.Join(dir, "test.secrets.toml")
-	env := os.Environ()
-	for name, v := range userSupplied {
-		env = append(env, "HARBORGEN_SECRET_"+strings.ToUpper(name)+"="+v)
-	}
-	for _, args := range [][]string{{"secrets", "init", "--secrets", secretsPath, abs}, {"render", "--secrets", secretsPath, "--out", c.Out, abs}} {
-		cmd := exec.Command(bin, args...)
-		cmd.Env = env
-		if out, err := cmd.CombinedOutput(); err != nil {
-			return nil, fmt.Errorf("harborgen %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-	}
-	return c, nil
 }
 
 var nginxListenAddrRe = regexp.MustCompile(`(?m)^(\s*listen\s+)([0-9.]+):(\d+)`)

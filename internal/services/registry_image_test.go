@@ -93,47 +93,46 @@ func mustJSON(t *testing.T, v any) []byte {
 // returns the digest the registry stored it under.
 func skopeoPush(t *testing.T, img testImage, addr, repo, creds string) (string, error) {
 	t.Helper()
-	digestFile := filepath.Join(t.TempDir(), "digest")
-	if _, err := skopeo(t, "copy", "--dest-tls-verify=false", "--dest-authfile", authFile(t, addr, creds),
-		"--digestfile", digestFile, "oci:"+img.Layout+":latest", "docker://"+addr+"/"+repo+":latest"); err != nil {
-		return "", err
-	}
-	b, err := os.ReadFile(digestFile)
-	return strings.TrimSpace(string(b)), err
+	return skopeoCopy(t, "oci:"+img.Layout+":latest", "docker://"+addr+"/"+repo+":latest", creds)
 }
 
 // skopeoPull copies addr/repo:latest into a new OCI layout and returns the
 // digest of the manifest it got (skopeo checks every blob's digest).
 func skopeoPull(t *testing.T, addr, repo, creds string) (string, error) {
 	t.Helper()
-	dir := filepath.Join(t.TempDir(), "pulled")
-	if _, err := skopeo(t, "copy", "--src-tls-verify=false", "--src-authfile", authFile(t, addr, creds),
-		"docker://"+addr+"/"+repo+":latest", "oci:"+dir+":latest"); err != nil {
-		return "", err
-	}
-	var index struct {
-		Manifests []struct {
-			Digest string `json:"digest"`
-		} `json:"manifests"`
-	}
-	b, err := os.ReadFile(filepath.Join(dir, "index.json"))
-	if err != nil {
-		return "", err
-	}
-	if err := json.Unmarshal(b, &index); err != nil || len(index.Manifests) != 1 {
-		return "", fmt.Errorf("pulled index.json: %v: %s", err, b)
-	}
-	return index.Manifests[0].Digest, nil
+	return skopeoCopy(t, "docker://"+addr+"/"+repo+":latest", "oci:"+filepath.Join(t.TempDir(), "pulled")+":latest", creds)
 }
 
-// authFile writes the credentials for one registry in the containers
-// auth.json format, so they are never on a command line.
-func authFile(t *testing.T, addr, creds string) string {
+// skopeoCopy copies an image between two references (oci:DIR:TAG, or
+// docker://HOST:PORT/REPO:TAG over plain HTTP, with creds for every
+// registry named) and returns the digest of the manifest it wrote.
+func skopeoCopy(t *testing.T, src, dest, creds string) (string, error) {
 	t.Helper()
+	var registries []string
+	for _, ref := range []string{src, dest} {
+		if r, ok := strings.CutPrefix(ref, "docker://"); ok {
+			registries = append(registries, strings.SplitN(r, "/", 2)[0])
+		}
+	}
+	digestFile := filepath.Join(t.TempDir(), "digest")
+	if _, err := skopeo(t, "copy", "--src-tls-verify=false", "--dest-tls-verify=false", "--authfile", authFile(t, creds, registries...),
+		"--digestfile", digestFile, src, dest); err != nil {
+		return "", err
+	}
+	b, err := os.ReadFile(digestFile)
+	return strings.TrimSpace(string(b)), err
+}
+
+// authFile writes the credentials for registries in the containers
+// auth.json format, so they are never on a command line.
+func authFile(t *testing.T, creds string, registries ...string) string {
+	t.Helper()
+	auths := map[string]any{}
+	for _, r := range registries {
+		auths[r] = map[string]string{"auth": base64.StdEncoding.EncodeToString([]byte(creds))}
+	}
 	p := filepath.Join(t.TempDir(), "auth.json")
-	must(t, os.WriteFile(p, mustJSON(t, map[string]any{
-		"auths": map[string]any{addr: map[string]string{"auth": base64.StdEncoding.EncodeToString([]byte(creds))}},
-	}), 0o600))
+	must(t, os.WriteFile(p, mustJSON(t, map[string]any{"auths": auths}), 0o600))
 	return p
 }
 

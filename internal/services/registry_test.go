@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -37,10 +38,16 @@ import (
 //     file loaded with compose-go, whose loader reads every env_file with its
 //     dotenv parser. Nothing of the test's own environment leaks in (this
 //     machine's AWS_CA_BUNDLE makes the s3 driver panic);
+//   - each node has a host of its own: a copy of its rendered directory (with
+//     secrets/) and a host root, both prepared by the node's rendered
+//     prepare-host.sh run as root with HARBORGEN_HOST_ROOT set to that root.
+//     The owners the registry relies on (its htpasswd file, the filesystem
+//     storage) are the ones the script set; the test sets none;
 //   - the bind mounts are emulated in a directory that stands for the
-//     container's root: a file mount is a hard link to the rendered file (the
+//     container's root: a file mount is a hard link to the node's file (the
 //     same inode, so the owner and mode the registry sees are the host's, as
-//     through a bind mount), a directory mount a symlink to the host directory;
+//     through a bind mount), a directory mount a symlink to the host directory
+//     (an absolute host path is taken under the node's host root);
 //   - the rendered config.yml is what runs. Only these REGISTRY_* overrides
 //     are added, each because a host process is not a container: http.addr
 //     and http.debug.addr (the node's loopback address and a free port instead
@@ -56,7 +63,9 @@ import (
 // directory. skopeo pushes an image through the first harbor node's registry
 // with the rendered htpasswd credentials and pulls it through every other
 // node's; negative subtests show that a wrong password, bucket or container,
-// endpoint, Redis password or storage owner is caught.
+// endpoint, Redis password or storage owner is caught, and that the files as
+// they are before prepare-host.sh runs (a root-owned htpasswd file, a
+// root-owned storage mount) make the registry fail.
 
 // harborUID is the user Harbor's images run as (registry-photon's `USER
 // harbor`): whatever the registry reads or writes through a bind mount must be
@@ -80,10 +89,11 @@ func TestRegistryFilesystem(t *testing.T) { testRegistry(t, "filesystem") }
 
 // registryEnv is a harbor node's registry service as compose would run it.
 type registryEnv struct {
-	Node   *plan.Node
-	Env    map[string]string // the container's environment (env_file resolved)
-	Mounts map[string]string // bind mounts: container path -> host path
-	Config map[string]any    // the rendered config.yml
+	Node      *plan.Node
+	Env       map[string]string // the container's environment (env_file resolved)
+	Mounts    map[string]string // bind mounts: container path -> host path
+	Config    map[string]any    // the rendered config.yml
+	Published string            // host:port compose publishes the registry's :5000 on; empty: none
 }
 
 // registryRun is one driver's cluster of registries, for the subtests.
@@ -106,10 +116,9 @@ type registryRun struct {
 // registryBackend is the storage of one driver, and how a registry is
 // pointed at another bucket (container, directory) or a wrong endpoint.
 type registryBackend struct {
-	other       map[string]string // node 2 on other storage: the pull must fail
+	other       map[string]string // node 2 on other storage: the pull must fail (filesystem: made by the subtest)
 	badEndpoint map[string]string // a wrong endpoint (none for filesystem)
-	hostPaths   map[string]string // a bind mount's host source -> the test's directory
-	storageDir  string            // filesystem: the shared directory
+	storageDir  string            // filesystem: the shared mount, as every node's host sees it
 	note        string            // for the summary
 }
 
@@ -122,15 +131,17 @@ func testRegistry(t *testing.T, driver string) {
 	r.backend = setupRegistryBackend(t, c, driver, r.first)
 
 	for _, n := range harbors {
-		r.regs[n.Name] = loadRegistryEnv(t, c, n, r.backend.hostPaths)
-		passwd, ok := r.regs[n.Name].Mounts["/etc/registry/passwd"]
-		if !ok {
+		r.regs[n.Name] = registryNode(t, c, n, r.backend.storageDir)
+		if _, ok := r.regs[n.Name].Mounts["/etc/registry/passwd"]; !ok {
 			t.Fatalf("%s: nothing is mounted at /etc/registry/passwd", n.Name)
 		}
-		// HOST-PREP: prepare-host.sh owns the registry's htpasswd file to
-		// uid 10000 (the registry cannot read a root-owned 0600 file); the
-		// test does it until the suite runs the script.
-		must(t, os.Chown(passwd, harborUID, harborUID))
+	}
+	if driver == "filesystem" {
+		// Every node's script met the shared mount; the first one owned it.
+		if err := ownedBy(r.backend.storageDir, harborUID); err != nil {
+			t.Fatalf("after prepare-host.sh: %v", err)
+		}
+		r.backend.note = "shared storage owned by uid 10000 by prepare-host.sh"
 	}
 	if r.password = c.Secrets["registry_password"]; r.password == "" {
 		t.Fatal("the secrets file has no registry_password")
@@ -164,7 +175,7 @@ func testRegistry(t *testing.T, driver string) {
 		}
 	}
 
-	how := fmt.Sprintf("%s push via %s, pull via %s, digest %s, layerinfo in redis %s db %d",
+	how := fmt.Sprintf("%s on hosts prepared by prepare-host.sh, push via %s, pull via %s, digest %s, layerinfo in redis %s db %d",
 		driver, r.first.Name, nodeNames(r.others), r.pushedManifest, r.redisAddr, registryRedisDB)
 	if r.backend.note != "" {
 		how += ", " + r.backend.note
@@ -176,7 +187,7 @@ func testRegistry(t *testing.T, driver string) {
 // node's scope.
 func setupRegistryBackend(t *testing.T, c *Cluster, driver string, first *plan.Node) registryBackend {
 	t.Helper()
-	b := registryBackend{hostPaths: map[string]string{}}
+	var b registryBackend
 	st := first.Endpoints.Storage
 	switch driver {
 	case "s3", "swift":
@@ -197,18 +208,9 @@ func setupRegistryBackend(t *testing.T, c *Cluster, driver string, first *plan.N
 		b.badEndpoint = map[string]string{"REGISTRY_STORAGE_SWIFT_AUTHURL": endpoint.Scheme + "://" + closed + endpoint.Path}
 	case "filesystem":
 		// The shared mount (storage.filesystem.path, the same on every node)
-		// is a directory of the test.
-		b.storageDir = filepath.Join(registryHostDir(t), "registry")
-		must(t, os.Mkdir(b.storageDir, 0o755))
-		b.hostPaths[st.Path] = b.storageDir
-		// HOST-PREP: the host-preparation script (prepare-host.sh, issue 9
-		// defect 3) owns the storage directory to uid 10000; until the suite
-		// runs it, the test does what it must do.
-		must(t, os.Chown(b.storageDir, harborUID, harborUID))
-		other := filepath.Join(registryHostDir(t), "other")
-		must(t, os.Mkdir(other, 0o755))
-		must(t, os.Chown(other, harborUID, harborUID))
-		b.other = map[string]string{"/storage": other}
+		// is a directory of the test, root's 0755 as a fresh mount is: each
+		// node's prepare-host.sh finds it at the storage path of its host.
+		b.storageDir = sharedMount(t)
 	default:
 		t.Fatalf("storage driver %q", driver)
 	}
@@ -286,7 +288,13 @@ func (r *registryRun) uploadAcrossNodes(t *testing.T) string {
 // see what node 1 pushed; the shared storage is what makes the cluster.
 func (r *registryRun) otherStorage(t *testing.T) string {
 	n := r.others[0]
-	p, addr := r.start(t, n, "other", r.backend.other)
+	other := r.backend.other
+	if r.driver == "filesystem" {
+		// Another shared mount, prepared by node 2's script on a host of
+		// its own: only the directory differs.
+		other = map[string]string{"/storage": registryNode(t, r.c, n, sharedMount(t)).Mounts["/storage"]}
+	}
+	p, addr := r.start(t, n, "other", other)
 	_, err := skopeoPull(t, addr, r.repo, r.creds)
 	if r.driver != "s3" {
 		wantFailure(t, "pull through "+n.Name+" on other storage", err, "manifest unknown")
@@ -330,23 +338,23 @@ func (r *registryRun) wrongRedisPassword(t *testing.T) string {
 	return "wrong redis password leaves the cache empty"
 }
 
-// htpasswdOwner: the rendered secret file as the tree writes it, root 0600;
-// the registry, uid 10000, cannot read it and does not start.
+// htpasswdOwner: the secret file as the rendered tree holds it before
+// prepare-host.sh ran, root's 0600; the registry, uid 10000, cannot read it
+// and does not start.
 func (r *registryRun) htpasswdOwner(t *testing.T) string {
-	passwd := filepath.Join(registryHostDir(t), "registry-passwd")
-	b, err := os.ReadFile(r.regs[r.first.Name].Mounts["/etc/registry/passwd"])
-	must(t, err)
-	must(t, os.WriteFile(passwd, b, 0o600))
+	passwd := filepath.Join(r.c.Node(r.first.Name), "secrets", "registry-passwd")
+	if st := statOf(t, passwd); st.Uid != 0 || st.Mode&0o777 != 0o600 {
+		t.Fatalf("the rendered %s is %d:%d %o: want root's 0600, the file before prepare-host.sh", passwd, st.Uid, st.Gid, st.Mode&0o777)
+	}
 	p, addr := startRegistry(t, r.regs[r.first.Name], r.first.Name+"-passwd", map[string]string{"/etc/registry/passwd": passwd})
 	wantFailure(t, "a registry whose htpasswd file is root's 0600", registryUp(p, addr), "permission denied")
 	return "root-owned htpasswd fails start"
 }
 
-// storageOwner: what Harbor met (issue 9, defect 3), the storage directory
-// left to root.
+// storageOwner: what Harbor met (issue 9, defect 3), the shared mount left
+// to root, as it is before prepare-host.sh ran.
 func (r *registryRun) storageOwner(t *testing.T) string {
-	rootOwned := filepath.Join(registryHostDir(t), "root-owned")
-	must(t, os.Mkdir(rootOwned, 0o755))
+	rootOwned := sharedMount(t)
 	p, addr := r.start(t, r.first, "owner", map[string]string{"/storage": rootOwned})
 	_, err := skopeoPush(t, ociImage(t), addr, r.repo+"-owner", r.creds)
 	wantFailure(t, "push onto a root-owned 0755 directory as uid 10000", err, "500 Internal Server Error")
@@ -481,12 +489,53 @@ func swiftContainer(t *testing.T, c *Cluster, st plan.Storage) int {
 	return rgwHTTP(t, "HEAD", u, map[string]string{"X-Auth-Token": sess.token}).StatusCode
 }
 
-// loadRegistryEnv reads a node's registry service from its rendered
-// docker-compose.yml with compose-go. hostPaths maps a bind mount's host
-// source to where the test keeps it (the shared storage directory).
-func loadRegistryEnv(t *testing.T, c *Cluster, n *plan.Node, hostPaths map[string]string) *registryEnv {
+// registryNode gives a harbor node a host of its own and reads its registry
+// service from there: a copy of its rendered directory and a host root,
+// prepared by its prepare-host.sh as root with HARBORGEN_HOST_ROOT (what
+// the script would do to / and the node's directory, it does to these). On
+// filesystem storage, shared is the shared mount, which the host root has at
+// the storage path (empty: none). The TLS files and sysctls the script
+// checks are there, as an operator leaves them.
+func registryNode(t *testing.T, c *Cluster, n *plan.Node, shared string) *registryEnv {
 	t.Helper()
-	dir := c.Node(n.Name)
+	host := tempDir(t, "harborgen-registry-host-")
+	root, dir := filepath.Join(host, "root"), filepath.Join(host, "node")
+	if out, err := exec.Command("cp", "-a", c.Node(n.Name), dir).CombinedOutput(); err != nil {
+		t.Fatalf("cp: %v\n%s", err, out)
+	}
+	must(t, os.Mkdir(root, 0o755))
+	if st := n.Endpoints.Storage; st.Driver == "filesystem" && shared != "" {
+		must(t, os.MkdirAll(filepath.Dir(filepath.Join(root, st.Path)), 0o755))
+		must(t, os.Symlink(shared, filepath.Join(root, st.Path)))
+	}
+	for _, f := range n.Host.Required {
+		writeHostFile(t, filepath.Join(root, f.Path), "pem\n", 0o600)
+	}
+	for _, s := range n.Host.Sysctls {
+		writeHostFile(t, filepath.Join(root, s.ProcPath()), "0\n", 0o644)
+	}
+	out, err := runScript(t, dir, []string{"HARBORGEN_HOST_ROOT=" + root}, "./prepare-host.sh")
+	if err != nil {
+		t.Fatalf("%s: prepare-host.sh: %v\n%s", n.Name, err, out)
+	}
+	t.Logf("%s: prepare-host.sh:\n%s", n.Name, out)
+	return loadRegistryEnv(t, n, dir, root)
+}
+
+// sharedMount is a directory that stands for a shared mount as it is before
+// any host prepared it: root's, 0755.
+func sharedMount(t *testing.T) string {
+	t.Helper()
+	d := filepath.Join(tempDir(t, "harborgen-registry-mount-"), "mount")
+	must(t, os.Mkdir(d, 0o755))
+	return d
+}
+
+// loadRegistryEnv reads the registry service of a node directory's
+// docker-compose.yml with compose-go. A bind mount of an absolute host path
+// is taken under root, the node's host root.
+func loadRegistryEnv(t *testing.T, n *plan.Node, dir, root string) *registryEnv {
+	t.Helper()
 	composeFile := filepath.Join(dir, "docker-compose.yml")
 	data, err := os.ReadFile(composeFile)
 	must(t, err)
@@ -512,11 +561,16 @@ func loadRegistryEnv(t *testing.T, c *Cluster, n *plan.Node, hostPaths map[strin
 		if v.Type != types.VolumeTypeBind {
 			t.Fatalf("%s: registry volume %s is a %s, the test emulates bind mounts only", composeFile, v.Target, v.Type)
 		}
-		src := v.Source
-		if p, ok := hostPaths[src]; ok {
-			src = p
+		src := v.Source // compose-go made a relative source absolute under dir
+		if !strings.HasPrefix(src, dir+"/") {
+			src = filepath.Join(root, src)
 		}
 		r.Mounts[v.Target] = src
+	}
+	for _, p := range svc.Ports {
+		if p.Target == 5000 {
+			r.Published = net.JoinHostPort(p.HostIP, p.Published)
+		}
 	}
 	conf, ok := r.Mounts[registryConfigPath]
 	if !ok {
@@ -528,6 +582,19 @@ func loadRegistryEnv(t *testing.T, c *Cluster, n *plan.Node, hostPaths map[strin
 		t.Fatalf("%s: %v", conf, err)
 	}
 	return r
+}
+
+// without returns a copy of the registry service whose environment has no
+// key with one of the prefixes.
+func (r *registryEnv) without(prefixes ...string) *registryEnv {
+	c := *r
+	c.Env = map[string]string{}
+	for k, v := range r.Env {
+		if !slices.ContainsFunc(prefixes, func(p string) bool { return strings.HasPrefix(k, p) }) {
+			c.Env[k] = v
+		}
+	}
+	return &c
 }
 
 // startRegistry starts a registry from a node's rendered files, with extra
@@ -570,7 +637,10 @@ func startRegistry(t *testing.T, r *registryEnv, name string, extra map[string]s
 		}
 		env[key.env] = filepath.Join(root, p)
 	}
-	addr := net.JoinHostPort(r.Node.Address, strconv.Itoa(freePort(t, r.Node.Address)))
+	addr, ok := extra["REGISTRY_HTTP_ADDR"]
+	if !ok {
+		addr = net.JoinHostPort(r.Node.Address, strconv.Itoa(freePort(t, r.Node.Address)))
+	}
 	env["REGISTRY_HTTP_ADDR"] = addr
 	env["REGISTRY_HTTP_DEBUG_ADDR"] = net.JoinHostPort(r.Node.Address, strconv.Itoa(freePort(t, r.Node.Address)))
 
@@ -592,7 +662,7 @@ func startRegistry(t *testing.T, r *registryEnv, name string, extra map[string]s
 // the container's.
 func containerRoot(t *testing.T, mounts map[string]string) string {
 	t.Helper()
-	root := filepath.Join(registryHostDir(t), "root")
+	root := filepath.Join(tempDir(t, "harborgen-registry-"), "root")
 	for _, target := range sortedKeys(mounts) {
 		src := mounts[target]
 		dst := filepath.Join(root, target)
@@ -608,17 +678,6 @@ func containerRoot(t *testing.T, mounts map[string]string) string {
 		}
 	}
 	return root
-}
-
-// registryHostDir is a directory removed after the test whose parents uid
-// 10000 can walk (t.TempDir's are 0700).
-func registryHostDir(t *testing.T) string {
-	t.Helper()
-	d, err := os.MkdirTemp("", "harborgen-registry-")
-	must(t, err)
-	t.Cleanup(func() { os.RemoveAll(d) })
-	must(t, os.Chmod(d, 0o755))
-	return d
 }
 
 // mounted reports whether a container path is on one of the mounts.
@@ -768,16 +827,26 @@ func layerinfoCached(addr, password, layer string) error {
 	return nil
 }
 
-// ownedBy checks that a path the registry created belongs to uid.
+// ownedBy checks that a path (what a link points to) belongs to uid.
 func ownedBy(path string, uid int) error {
-	fi, err := os.Stat(path)
-	if err != nil {
-		return err
+	var st syscall.Stat_t
+	if err := syscall.Stat(path, &st); err != nil {
+		return fmt.Errorf("stat %s: %w", path, err)
 	}
-	if st, ok := fi.Sys().(*syscall.Stat_t); !ok || int(st.Uid) != uid {
-		return fmt.Errorf("%s is not owned by uid %d", path, uid)
+	if int(st.Uid) != uid {
+		return fmt.Errorf("%s is owned by uid %d, not %d", path, st.Uid, uid)
 	}
 	return nil
+}
+
+// statOf stats a path (what a link points to).
+func statOf(t *testing.T, path string) syscall.Stat_t {
+	t.Helper()
+	var st syscall.Stat_t
+	if err := syscall.Stat(path, &st); err != nil {
+		t.Fatalf("stat %s: %v", path, err)
+	}
+	return st
 }
 
 // freePort returns a TCP port free on a loopback address.
