@@ -67,8 +67,10 @@ func newApp(e *env) *cli.App {
 			schemaCommand(e),
 			initCommand(e),
 			versionCommand(e),
+			completionCommand(e),
 		},
-		ExitErrHandler: func(*cli.Context, error) {}, // run() owns the exit code
+		EnableBashCompletion: true,
+		ExitErrHandler:       func(*cli.Context, error) {}, // run() owns the exit code
 		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
 			return &exitError{code: exitUsage, err: err}
 		},

@@ -12,7 +12,7 @@ import (
 // flags at the first argument). A flag's value stays with it; "--" ends
 // the flags, and "-" (stdin) is an argument.
 func flagsFirst(app *cli.App, args []string) []string {
-	if len(args) < 2 {
+	if len(args) < 2 || args[len(args)-1] == completeFlag { // completion needs the words as typed
 		return args
 	}
 	cmds, i := app.Commands, 1
