@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"flag"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -133,5 +134,29 @@ func TestVersionAndList(t *testing.T) {
 		if !strings.Contains(stdout, name+" ") {
 			t.Errorf("init --list lacks %s", name)
 		}
+	}
+}
+
+// Colour only on a terminal, never with NO_COLOR or TERM=dumb.
+func TestColour(t *testing.T) {
+	defer func(f func(io.Writer) bool) { isTerminal = f }(isTerminal)
+	for _, tc := range []struct {
+		name     string
+		terminal bool
+		vars     map[string]string
+		want     bool
+	}{
+		{"pipe", false, nil, false},
+		{"terminal", true, nil, true},
+		{"terminal with NO_COLOR", true, map[string]string{"NO_COLOR": ""}, false},
+		{"terminal with TERM=dumb", true, map[string]string{"TERM": "dumb"}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			isTerminal = func(io.Writer) bool { return tc.terminal }
+			_, stdout, _ := runCLI("", tc.vars, "validate", invalidSpec)
+			if got := strings.Contains(stdout, "\x1b["); got != tc.want {
+				t.Errorf("colour %v, want %v: %q", got, tc.want, stdout)
+			}
+		})
 	}
 }

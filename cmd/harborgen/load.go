@@ -134,7 +134,7 @@ func validSpec(c *cli.Context, e *env, withSecrets, strict bool, notDone string)
 	if err != nil {
 		return nil, err
 	}
-	_ = diag.WriteText(e.stderr, diags.Items())
+	_ = diag.WriteTextColor(e.stderr, diags.Items(), e.color(e.stderr))
 	if s == nil || diags.HasErrors(strict) {
 		return nil, &exitError{code: exitInvalid, err: fmt.Errorf("%s is invalid: %s", c.Args().First(), notDone)}
 	}

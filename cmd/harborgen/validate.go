@@ -38,7 +38,7 @@ func validateCommand(e *env) *cli.Command {
 			case "sarif":
 				err = diag.WriteSARIF(e.stdout, items, version)
 			default:
-				err = diag.WriteText(e.stdout, items)
+				err = diag.WriteTextColor(e.stdout, items, e.color(e.stdout))
 			}
 			if err != nil {
 				return &exitError{code: exitUsage, err: err}

@@ -11,12 +11,23 @@ import (
 
 // WriteText prints one diagnostic per line as
 // FILE:LINE:COL: SEVERITY: PATH: message, with an indented hint line.
-func WriteText(w io.Writer, items []Diagnostic) error {
+func WriteText(w io.Writer, items []Diagnostic) error { return WriteTextColor(w, items, false) }
+
+// ANSI colours of the severities, for a terminal.
+var severityColor = map[Severity]string{Error: "\x1b[1;31m", Warning: "\x1b[1;33m"}
+
+// WriteTextColor is WriteText with the severity in colour when color is
+// set (a terminal, without NO_COLOR).
+func WriteTextColor(w io.Writer, items []Diagnostic, color bool) error {
 	var b strings.Builder
 	for _, d := range items {
 		b.WriteString(d.Pos.String())
 		b.WriteString(": ")
-		b.WriteString(string(d.Severity))
+		if color {
+			b.WriteString(severityColor[d.Severity] + string(d.Severity) + "\x1b[0m")
+		} else {
+			b.WriteString(string(d.Severity))
+		}
 		b.WriteString(": ")
 		if d.Path != "" {
 			b.WriteString(d.Path)
