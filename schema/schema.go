@@ -1,4 +1,5 @@
-// Package schema embeds the JSON Schema of the harborgen cluster spec.
+// Package schema embeds the JSON Schemas of the harborgen cluster spec and of
+// `harborgen plan --format json`.
 package schema
 
 import _ "embed"
@@ -8,3 +9,10 @@ import _ "embed"
 //
 //go:embed harborgen.schema.json
 var JSON []byte
+
+// PlanJSON is the JSON Schema of `harborgen plan --format json`, generated
+// from the plan's types (internal/plan, JSONSchema) and printed by
+// `harborgen schema --plan`.
+//
+//go:embed plan.schema.json
+var PlanJSON []byte

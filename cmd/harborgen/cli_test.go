@@ -160,3 +160,19 @@ func TestColour(t *testing.T) {
 		})
 	}
 }
+
+// The help of harborgen and of every verb is reviewed like code.
+func TestHelpGolden(t *testing.T) {
+	var all strings.Builder
+	for _, args := range [][]string{
+		{"--help"}, {"validate", "--help"}, {"render", "--help"}, {"secrets", "--help"}, {"secrets", "init", "--help"},
+		{"plan", "--help"}, {"schema", "--help"}, {"init", "--help"}, {"version", "--help"}, {"completion", "--help"},
+	} {
+		code, stdout, stderr := harborgen("", args...)
+		if code != 0 {
+			t.Errorf("%q: exit %d %s", args, code, stderr)
+		}
+		all.WriteString("$ harborgen " + strings.Join(args, " ") + "\n" + stdout + "\n")
+	}
+	golden(t, "help.txt", all.String())
+}

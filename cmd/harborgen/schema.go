@@ -9,12 +9,17 @@ import (
 func schemaCommand(e *env) *cli.Command {
 	return &cli.Command{
 		Name:  "schema",
-		Usage: "print the JSON Schema of the cluster spec",
+		Usage: "print the JSON Schema of the cluster spec (--plan: of plan --format json)",
+		Flags: []cli.Flag{&cli.BoolFlag{Name: "plan", Usage: "print the JSON Schema of `harborgen plan --format json` instead"}},
 		Action: func(c *cli.Context) error {
 			if c.NArg() != 0 {
 				return usageErrorf("schema takes no arguments")
 			}
-			if _, err := e.stdout.Write(schema.JSON); err != nil {
+			out := schema.JSON
+			if c.Bool("plan") {
+				out = schema.PlanJSON
+			}
+			if _, err := e.stdout.Write(out); err != nil {
 				return &exitError{code: exitUsage, err: err}
 			}
 			return nil
