@@ -5,9 +5,12 @@ import (
 	"flag"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
@@ -175,4 +178,61 @@ func TestHelpGolden(t *testing.T) {
 		all.WriteString("$ harborgen " + strings.Join(args, " ") + "\n" + stdout + "\n")
 	}
 	golden(t, "help.txt", all.String())
+}
+
+// The SARIF output validates against the SARIF 2.1.0 schema itself, taken
+// from the npm registry (testdata/sarif: @microsoft/jest-sarif ships it).
+func TestSARIFAgainstItsSchema(t *testing.T) {
+	npm, err := exec.LookPath("npm")
+	if err != nil {
+		t.Fatal("npm is missing: apt-get install -y nodejs npm (make test installs it as root)")
+	}
+	dir := t.TempDir()
+	for _, f := range []string{"package.json", "package-lock.json"} {
+		data, err := os.ReadFile(filepath.Join("testdata", "sarif", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, f), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cmd := exec.Command(npm, "ci", "--ignore-scripts", "--no-audit", "--no-fund")
+	cmd.Dir = dir
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("npm ci: %v\n%s", err, out)
+	}
+	schemaFile := filepath.Join(dir, "node_modules", "@microsoft", "jest-sarif", "lib", "schemas", "sarif-2.1.0-rtm.5.json")
+	f, err := os.Open(schemaFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	doc, err := jsonschema.UnmarshalJSON(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := jsonschema.NewCompiler()
+	if err := c.AddResource("sarif-2.1.0.json", doc); err != nil {
+		t.Fatal(err)
+	}
+	sch, err := c.Compile("sarif-2.1.0.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, spec := range []string{invalidSpec, warnSpec, example} {
+		_, stdout, _ := harborgen("", "validate", "--format", "sarif", spec)
+		inst, err := jsonschema.UnmarshalJSON(strings.NewReader(stdout))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := sch.Validate(inst); err != nil {
+			t.Errorf("%s: the SARIF log does not validate: %v", spec, err)
+		}
+	}
+	// The check can fail: a result without its message is refused.
+	broken, _ := jsonschema.UnmarshalJSON(strings.NewReader(`{"version":"2.1.0","runs":[{"tool":{"driver":{"name":"x"}},"results":[{"ruleId":"r"}]}]}`))
+	if sch.Validate(broken) == nil {
+		t.Error("the SARIF schema accepts a result without a message")
+	}
 }
