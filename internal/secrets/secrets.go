@@ -11,6 +11,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"maps"
 	"math/big"
 	"os"
 	"path/filepath"
@@ -291,6 +292,15 @@ func Load(path string) (*File, error) {
 	if err != nil {
 		return f, fmt.Errorf("read secrets: %w", err)
 	}
+	return f, parse(f, data)
+}
+
+// parse fills f from the text of a secrets file.
+func parse(f *File, data []byte) error {
+	path := f.Path
+	if line, col, msg, deep := spec.TOMLTooDeep(data); deep {
+		return &ParseError{Path: path, Line: line, Col: col, Msg: msg}
+	}
 	var raw map[string]any
 	if _, err := toml.Decode(string(data), &raw); err != nil {
 		pe := &ParseError{Path: path, Line: 1, Col: 1, Msg: "not flat TOML of name = \"value\" lines"}
@@ -298,12 +308,12 @@ func Load(path string) (*File, error) {
 		if errors.As(err, &tpe) {
 			pe.Line, pe.Col = tpe.Position.Line, tpe.Position.Col
 		}
-		return f, pe
+		return pe
 	}
-	for k, v := range raw {
-		s, ok := v.(string)
+	for _, k := range slices.Sorted(maps.Keys(raw)) { // the first bad key, always the same one
+		s, ok := raw[k].(string)
 		if !ok {
-			return f, &ParseError{Path: path, Line: keyLine(data, k), Col: 1, Msg: k + " must be a quoted string"}
+			return &ParseError{Path: path, Line: keyLine(data, k), Col: 1, Msg: k + " must be a quoted string"}
 		}
 		f.Values[k] = s
 	}
@@ -313,7 +323,7 @@ func Load(path string) (*File, error) {
 			f.Lines[k] = i + 1
 		}
 	}
-	return f, nil
+	return nil
 }
 
 // ParseError is a secrets file that does not parse. It never holds any of
