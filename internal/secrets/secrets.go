@@ -3,6 +3,7 @@
 package secrets
 
 import (
+	"bytes"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
@@ -306,7 +307,9 @@ func parse(f *File, data []byte) error {
 		pe := &ParseError{Path: path, Line: 1, Col: 1, Msg: "not flat TOML of name = \"value\" lines"}
 		var tpe toml.ParseError
 		if errors.As(err, &tpe) {
-			pe.Line, pe.Col = tpe.Position.Line, tpe.Position.Col
+			// From the byte offset: the parser's own line is 0 for some
+			// errors at the end of the file (`"\`).
+			pe.Line, pe.Col = lineCol(data, tpe.Position.Start)
 		}
 		return pe
 	}
@@ -337,6 +340,13 @@ type ParseError struct {
 
 func (e *ParseError) Error() string {
 	return fmt.Sprintf("parse secrets %s:%d:%d: %s", e.Path, e.Line, e.Col, e.Msg)
+}
+
+// lineCol is the line and column (in runes) of a byte offset of data.
+func lineCol(data []byte, offset int) (line, col int) {
+	before := data[:min(max(offset, 0), len(data))]
+	start := bytes.LastIndexByte(before, '\n') + 1
+	return bytes.Count(before, []byte("\n")) + 1, utf8.RuneCount(before[start:]) + 1
 }
 
 // keyLine is the line where a key is set, or 1.
