@@ -45,16 +45,11 @@ func pipelineSeeds(tb testing.TB) (seeds []struct {
 	return seeds
 }
 
-// nestedKey is a top-level key whose value nests depth arrays deep.
+// nestedKey is a top-level key whose value nests depth arrays (YAML:
+// mappings) deep.
 func nestedKey(depth int, yaml bool) []byte {
 	if yaml {
-		var b strings.Builder
-		b.WriteString("\nnested:\n")
-		for i := 1; i <= depth; i++ {
-			b.WriteString(strings.Repeat("  ", i) + "-\n")
-		}
-		b.WriteString(strings.Repeat("  ", depth+1) + "- x\n")
-		return []byte(b.String())
+		return []byte("\n" + spec.NestedYAML("nested", depth))
 	}
 	return []byte("\nnested = " + strings.Repeat("[", depth) + `"x"` + strings.Repeat("]", depth) + "\n")
 }

@@ -37,12 +37,15 @@ func yamlFlow(depth int) []byte {
 	return []byte("spec: 1\nx: " + strings.Repeat("[", depth) + "1" + strings.Repeat("]", depth) + "\n")
 }
 
-func yamlBlock(depth int) []byte {
+func yamlBlock(depth int) []byte { return []byte("spec: 1\n" + NestedYAML("x", depth)) }
+
+// NestedYAML is a block mapping key whose value nests depth mappings deep.
+func NestedYAML(key string, depth int) string {
 	var b strings.Builder
-	b.WriteString("spec: 1\nx:\n")
+	b.WriteString(key + ":\n")
 	for i := 1; i <= depth; i++ {
 		b.WriteString(strings.Repeat(" ", i) + "a:\n")
 	}
 	b.WriteString(strings.Repeat(" ", depth+1) + "b: 1\n")
-	return []byte(b.String())
+	return b.String()
 }
