@@ -29,6 +29,7 @@ lint:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
+	@$(MAKE) --no-print-directory fuzz-list
 
 # Render examples/ha-modern into ./out, with throwaway secrets in
 # demo.secrets.toml (ignored by git; the external database's password is the
