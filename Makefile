@@ -5,7 +5,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 FUZZTIME ?= 5m
 
-.PHONY: all build deps test test-services lint demo bench fuzz clean
+.PHONY: all build deps test test-services lint demo bench fuzz fuzz-list clean
 
 all: build
 
@@ -35,6 +35,7 @@ lint:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
+	@$(MAKE) --no-print-directory fuzz-list
 
 # Render examples/ha-modern into ./out, with throwaway secrets in
 # demo.secrets.toml (ignored by git; the external database's password is the
@@ -46,11 +47,41 @@ demo: build
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
-# Long fuzzing runs, not part of CI: make fuzz FUZZTIME=5m
+# Long fuzzing runs, not part of CI: make fuzz FUZZTIME=5m runs every fuzz
+# target in turn (go test fuzzes one target at a time), each for FUZZTIME,
+# minimizing a crash for at most FUZZMINIMIZE. A crash is left in
+# <package>/testdata/fuzz/<target>/: commit it with the fix.
+FUZZMINIMIZE ?= 30s
+FUZZ_TARGETS := \
+	internal/spec:FuzzParseTOML \
+	internal/spec:FuzzParseYAML \
+	internal/secrets:FuzzParseSecrets \
+	internal/validate:FuzzValidate \
+	internal/render:FuzzPipeline \
+	internal/escape:FuzzCompose \
+	internal/escape:FuzzDockerfileImage \
+	internal/escape:FuzzEnv \
+	internal/escape:FuzzINI \
+	internal/escape:FuzzNginx \
+	internal/escape:FuzzRedisConf \
+	internal/escape:FuzzShell \
+	internal/escape:FuzzURLPathSegment \
+	internal/escape:FuzzURLUserinfo \
+	internal/escape:FuzzYAML
+
 fuzz:
-	$(GO) test ./internal/spec -run '^$$' -fuzz '^FuzzParseTOML$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 50x
-	$(GO) test ./internal/spec -run '^$$' -fuzz '^FuzzParseYAML$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 50x
-	$(GO) test ./internal/validate -run '^$$' -fuzz '^FuzzValidate$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 50x
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; fn=$${t#*:}; \
+		echo "== $$fn ($$pkg)"; \
+		$(GO) test ./$$pkg -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINIMIZE); \
+	done
+
+# Every fuzz target is listed above: fails when a Fuzz function is missing
+# from FUZZ_TARGETS.
+fuzz-list:
+	@missing=$$(grep -rho --include='*_test.go' '^func Fuzz[A-Za-z0-9_]*' internal | sed 's/^func //' | sort | \
+		while read fn; do echo " $(FUZZ_TARGETS) " | grep -q ":$$fn " || echo "$$fn"; done); \
+	if [ -n "$$missing" ]; then echo "not in FUZZ_TARGETS: $$missing"; exit 1; fi
 
 clean:
 	rm -rf bin

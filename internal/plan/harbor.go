@@ -34,6 +34,10 @@ type Harbor struct {
 	TrustCA             []TrustCA   `json:"trust_ca,omitempty"` // tls.trust_ca_files
 	Proxy               *Proxy      `json:"proxy,omitempty"`    // [harbor.proxy] with a proxy URL
 
+	// Syslog is host:port where the log container is published and every
+	// other container logs to (syslogAddress): its own per cluster.
+	Syslog string `json:"syslog"`
+
 	// RegistryPort is where the registry is published on the node's own
 	// address, with two or more sites only: the other sites replicate to it.
 	RegistryPort int `json:"registry_port,omitempty"`
@@ -146,6 +150,7 @@ func harbor(s *spec.Spec, prof *profile.Profile, e *Endpoints) *Harbor {
 		ExtEndpoint:         extEndpoint(s),
 		DataDir:             s.Harbor.DataDir,
 		LogDir:              s.Harbor.LogDir,
+		Syslog:              syslogAddress(s.Cluster.Name),
 		HTTPPort:            s.Harbor.HTTPPort,
 		MaxJobWorkers:       s.Harbor.MaxJobWorkers,
 		JobLoggers:          s.Harbor.JobLoggers,

@@ -75,8 +75,9 @@ type RGWUser struct {
 
 // Service is one container.
 type Service struct {
-	Name  string `json:"name"`
-	Image string `json:"image"`
+	Name      string `json:"name"`      // the compose service
+	Container string `json:"container"` // its container_name (ContainerName)
+	Image     string `json:"image"`
 }
 
 // Port is one listener of a node.
@@ -219,6 +220,9 @@ func services(s *spec.Spec, img *images, sc *spec.Scope, n spec.Node) []Service 
 	}
 	if n.HasRole(spec.RoleLB) {
 		out = append(out, Service{Name: s.LB.Kind, Image: img.tier[s.LB.Kind]})
+	}
+	for i := range out {
+		out[i].Container = ContainerName(s.Cluster.Name, out[i].Name)
 	}
 	return out
 }

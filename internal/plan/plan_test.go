@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"flag"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -11,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/harborgen/harborgen/internal/plan"
+	"github.com/harborgen/harborgen/internal/profile"
 	"github.com/harborgen/harborgen/internal/spec"
 	"github.com/harborgen/harborgen/internal/validate"
 )
@@ -155,5 +157,67 @@ func TestExtEndpointPort(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestContainerNamesAreUnambiguous: <cluster>-<service> names one container
+// of one cluster only when no service name ends in "-" and another service
+// name (cluster "a-galera" with service "health" would be cluster "a" with
+// "galera-health").
+func TestContainerNamesAreUnambiguous(t *testing.T) {
+	names := map[string]bool{}
+	for _, example := range []string{"ha-galera-ceph", "ha-modern", "shared-fs", "two-site-dr"} {
+		p := examplePlan(t, example, nil)
+		for _, n := range p.Nodes {
+			for _, s := range n.Services {
+				names[s.Name] = true
+				if want := plan.ContainerName(p.Cluster, s.Name); s.Container != want {
+					t.Errorf("%s: service %s has container %q, want %q", n.Name, s.Name, s.Container, want)
+				}
+			}
+		}
+	}
+	profiles, err := profile.All()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range profiles {
+		for _, c := range p.Components {
+			names[c.Name] = true
+		}
+	}
+	for _, extra := range []string{"haproxy", "nginx", "redis", "redis-7000", "sentinel", "galera", "galera-health"} {
+		names[extra] = true
+	}
+	for a := range names {
+		for b := range names {
+			if a != b && strings.HasSuffix(a, "-"+b) {
+				t.Errorf("service %s ends in -%s: container names of two clusters can collide", a, b)
+			}
+		}
+	}
+}
+
+// TestSyslogAddress: each cluster's log container listens on a loopback
+// address of its own, outside 127.0.0.0/16, on Harbor's port 1514.
+func TestSyslogAddress(t *testing.T) {
+	seen := map[string]string{}
+	for _, cluster := range []string{"harbor", "harbor-prod", "harbor-modern", "other-harbor-prod", "a", "b"} {
+		p := examplePlan(t, "ha-modern", func(s *spec.Spec) { s.Cluster.Name = cluster })
+		addr := p.Nodes[0].Harbor.Syslog
+		for _, n := range p.Nodes {
+			if n.Harbor != nil && n.Harbor.Syslog != addr {
+				t.Errorf("%s: node %s logs to %s, node %s to %s", cluster, p.Nodes[0].Name, addr, n.Name, n.Harbor.Syslog)
+			}
+		}
+		host, port, err := net.SplitHostPort(addr)
+		ip := net.ParseIP(host).To4()
+		if err != nil || port != "1514" || ip == nil || ip[0] != 127 || ip[1] == 0 || ip[1] == 255 || ip[3] == 0 || ip[3] == 255 {
+			t.Errorf("%s: syslog address %s, want 127.B.C.D:1514 with B and D in 1..254", cluster, addr)
+		}
+		if other, dup := seen[addr]; dup {
+			t.Errorf("clusters %s and %s share the syslog address %s", other, cluster, addr)
+		}
+		seen[addr] = cluster
 	}
 }

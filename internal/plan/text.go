@@ -11,6 +11,7 @@ import (
 func WriteText(w io.Writer, p *Plan) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "cluster %s (%s): Harbor %s, profile %s\n", p.Cluster, p.Hostname, p.HarborVersion, p.Profile)
+	fmt.Fprintf(&b, "containers %s\n", ContainerName(p.Cluster, "<service>"))
 	for _, site := range p.Sites {
 		primary := ""
 		if site.Primary {
@@ -46,6 +47,7 @@ func WriteText(w io.Writer, p *Plan) error {
 		if h := n.Harbor; h != nil {
 			fmt.Fprintf(&b, "  harbor   %s, quota_update_provider %s, job loggers %s\n", h.ExtEndpoint, h.QuotaUpdateProvider, strings.Join(h.JobLoggers, ","))
 			fmt.Fprintf(&b, "  pool     %s\n", h.Database.PoolNote)
+			fmt.Fprintf(&b, "  syslog   %s (the log container; every other container logs to it)\n", h.Syslog)
 			fmt.Fprintf(&b, "  urls     core %s registry %s\n", h.Redis.Core.String(""), h.Redis.Registry.String(""))
 			for _, ca := range h.TrustCA {
 				fmt.Fprintf(&b, "  trusts   %s at %s\n", ca.Source, ca.Target)

@@ -3,6 +3,7 @@
 package secrets
 
 import (
+	"bytes"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
@@ -11,6 +12,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"maps"
 	"math/big"
 	"os"
 	"path/filepath"
@@ -291,19 +293,30 @@ func Load(path string) (*File, error) {
 	if err != nil {
 		return f, fmt.Errorf("read secrets: %w", err)
 	}
+	return f, parse(f, data)
+}
+
+// parse fills f from the text of a secrets file.
+func parse(f *File, data []byte) error {
+	path := f.Path
+	if line, col, msg, deep := spec.TOMLTooDeep(data); deep {
+		return &ParseError{Path: path, Line: line, Col: col, Msg: msg}
+	}
 	var raw map[string]any
 	if _, err := toml.Decode(string(data), &raw); err != nil {
 		pe := &ParseError{Path: path, Line: 1, Col: 1, Msg: "not flat TOML of name = \"value\" lines"}
 		var tpe toml.ParseError
 		if errors.As(err, &tpe) {
-			pe.Line, pe.Col = tpe.Position.Line, tpe.Position.Col
+			// From the byte offset: the parser's own line is 0 for some
+			// errors at the end of the file (`"\`).
+			pe.Line, pe.Col = lineCol(data, tpe.Position.Start)
 		}
-		return f, pe
+		return pe
 	}
-	for k, v := range raw {
-		s, ok := v.(string)
+	for _, k := range slices.Sorted(maps.Keys(raw)) { // the first bad key, always the same one
+		s, ok := raw[k].(string)
 		if !ok {
-			return f, &ParseError{Path: path, Line: keyLine(data, k), Col: 1, Msg: k + " must be a quoted string"}
+			return &ParseError{Path: path, Line: keyLine(data, k), Col: 1, Msg: k + " must be a quoted string"}
 		}
 		f.Values[k] = s
 	}
@@ -313,7 +326,7 @@ func Load(path string) (*File, error) {
 			f.Lines[k] = i + 1
 		}
 	}
-	return f, nil
+	return nil
 }
 
 // ParseError is a secrets file that does not parse. It never holds any of
@@ -327,6 +340,13 @@ type ParseError struct {
 
 func (e *ParseError) Error() string {
 	return fmt.Sprintf("parse secrets %s:%d:%d: %s", e.Path, e.Line, e.Col, e.Msg)
+}
+
+// lineCol is the line and column (in runes) of a byte offset of data.
+func lineCol(data []byte, offset int) (line, col int) {
+	before := data[:min(max(offset, 0), len(data))]
+	start := bytes.LastIndexByte(before, '\n') + 1
+	return bytes.Count(before, []byte("\n")) + 1, utf8.RuneCount(before[start:]) + 1
 }
 
 // keyLine is the line where a key is set, or 1.

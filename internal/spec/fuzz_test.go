@@ -6,6 +6,9 @@ import (
 	"testing"
 )
 
+// The seeds that nest and grow (DeepAndLarge) live in fuzzseeds.go, shared
+// with the validate and pipeline fuzz targets.
+
 // seed adds the examples and the invalid-spec cases of the given extension.
 func seed(f *testing.F, ext string) {
 	for _, glob := range []string{"../../examples/*/*" + ext, "../validate/testdata/invalid/*" + ext} {
@@ -15,6 +18,9 @@ func seed(f *testing.F, ext string) {
 				f.Add(data)
 			}
 		}
+	}
+	for _, data := range DeepAndLarge(ext == ".yaml") {
+		f.Add(data)
 	}
 }
 

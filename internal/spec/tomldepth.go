@@ -89,3 +89,14 @@ func skipTo(data []byte, i int, s string) int {
 	}
 	return len(data)
 }
+
+// TOMLTooDeep reports where TOML text nests deeper than MaxNesting, for the
+// other TOML files harborgen reads (the secrets file), whose parser has the
+// same quadratic cost. The message names no text of the file.
+func TOMLTooDeep(data []byte) (line, col int, msg string, tooDeep bool) {
+	se := tomlNesting("", data)
+	if se == nil {
+		return 0, 0, "", false
+	}
+	return se.pos.Line, se.pos.Col, se.msg, true
+}

@@ -20,6 +20,9 @@ func FuzzValidate(f *testing.F) {
 			}
 		}
 	}
+	for _, data := range spec.DeepAndLarge(false) {
+		f.Add(data)
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		s, d := spec.Parse("fuzz.toml", data, spec.TOML)
 		if s == nil {
