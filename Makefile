@@ -21,7 +21,7 @@ deps:
 # the real-service suite. On a fresh Debian machine with only Go, run as
 # root: deps installs what the tests need first.
 test: deps lint
-	$(GO) test -count=1 $$($(GO) list ./... | grep -v '/internal/services$$')
+	$(GO) test -count=1 -timeout 30m $$($(GO) list ./... | grep -v '/internal/services$$')
 	$(MAKE) --no-print-directory test-services
 
 # The real-service suite alone: renders loopback specs and starts Galera,

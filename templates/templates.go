@@ -5,7 +5,7 @@ package templates
 import "embed"
 
 // FS holds one directory per Harbor profile under harbor/, and the
-// runbook under runbook/.
+// runbook under runbook/, the Ansible inventory and playbook under ansible/.
 //
-//go:embed harbor runbook tiers
+//go:embed ansible harbor runbook tiers
 var FS embed.FS

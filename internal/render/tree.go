@@ -27,6 +27,11 @@ var Escapers = template.FuncMap{
 	"ini":     escape.INI,
 	"redis":   escape.RedisConf,
 	"compose": escape.Compose,
+	// ansible: a YAML string Ansible never templates (tagged !unsafe).
+	"ansible":   ansibleUnsafe,
+	"tiers":     ansibleTiers,
+	"stepRange": stepRange,
+	"noJinja":   noJinja,
 	// dockerfileImage: the image reference of a Dockerfile's FROM line.
 	"dockerfileImage": escape.DockerfileImage,
 	"ipport":          func(host string, port int) string { return net.JoinHostPort(host, strconv.Itoa(port)) },
@@ -106,6 +111,9 @@ func Tree(p *plan.Plan, specName string, values map[string]string) (*tree.Tree, 
 		if err := harborFiles(e, prof, d, values, t); err != nil {
 			return nil, fmt.Errorf("node %s: %w", n.Name, err)
 		}
+	}
+	if err := ansibleFiles(e, p, header, t); err != nil {
+		return nil, err
 	}
 	if values != nil {
 		if err := addValuesFiles(t, p, values); err != nil {

@@ -1,0 +1,354 @@
+package render_test
+
+import (
+	"bytes"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/harborgen/harborgen/internal/plan"
+	"github.com/harborgen/harborgen/internal/tree"
+)
+
+// TestAnsibleLint: Debian's ansible-playbook --syntax-check and ansible-lint
+// (production profile) pass on the rendered inventory and playbook of every
+// example.
+func TestAnsibleLint(t *testing.T) {
+	for _, bin := range []string{"ansible-playbook", "ansible-lint"} {
+		if _, err := exec.LookPath(bin); err != nil {
+			t.Fatalf("%s is missing: apt-get install ansible-core ansible-lint (.ci/deps)", bin)
+		}
+	}
+	for _, ex := range examples {
+		t.Run(ex, func(t *testing.T) {
+			s, _ := loadPlan(t, ex)
+			_, tr, _ := renderSpec(t, s)
+			dir := t.TempDir()
+			out := filepath.Join(dir, "out")
+			if _, err := tree.Write(out, tr); err != nil {
+				t.Fatal(err)
+			}
+			cmd := exec.Command("ansible-playbook", "-i", "ansible/inventory.yml", "ansible/site.yml", "--syntax-check")
+			cmd.Dir = out
+			cmd.Env = ansibleEnv(dir)
+			if b, err := cmd.CombinedOutput(); err != nil {
+				t.Fatalf("syntax-check: %v\n%s", err, b)
+			}
+			cmd = exec.Command("ansible-lint", "--offline", "--profile", "production", "site.yml", "inventory.yml")
+			cmd.Dir = filepath.Join(out, "ansible")
+			cmd.Env = ansibleEnv(dir)
+			if b, err := cmd.CombinedOutput(); err != nil {
+				t.Fatalf("ansible-lint: %v\n%s", err, b)
+			}
+		})
+	}
+}
+
+// ansibleEnv keeps Ansible's state in dir and its output plain.
+func ansibleEnv(dir string) []string {
+	return append(os.Environ(), "ANSIBLE_HOME="+filepath.Join(dir, ".ansible"),
+		"ANSIBLE_LOCAL_TEMP="+filepath.Join(dir, ".ansible", "tmp"),
+		"ANSIBLE_REMOTE_TEMP="+filepath.Join(dir, ".ansible", "remote"),
+		"ANSIBLE_NOCOLOR=1", "ANSIBLE_FORCE_COLOR=0", "ANSIBLE_PYTHON_INTERPRETER=/usr/bin/python3",
+		"ANSIBLE_RETRY_FILES_ENABLED=0", "ANSIBLE_PIPELINING=1", "ANSIBLE_LOCALHOST_WARNING=0")
+}
+
+// standIn records "<node> run <program> <args>" in $HARBORGEN_TEST_LOG (the
+// node is the directory the playbook runs it in). Its first run of a command
+// in a directory says it changed something; later runs say what each
+// script says when it has nothing to do.
+const standIn = `#!/bin/bash
+node=$(basename "$PWD")
+prog=$(basename "$0")
+echo "$node run $prog $*" >> "$HARBORGEN_TEST_LOG"
+state="$PWD/.standin-$(echo "$prog $*" | md5sum | cut -c1-12)"
+if [ -e "$state" ]; then
+	echo "nothing to change; already up; already Synced; nothing loaded; nothing to do"
+	[ "$prog" = docker ] && echo " Container x  Running" >&2
+else
+	: > "$state"
+	echo "created (stand-in)"
+	[ "$prog" = docker ] && echo " Container x  Started" >&2
+fi
+exit 0
+`
+
+// checkStandIn records "<node> check <program> <args>" and succeeds.
+const checkStandIn = `#!/bin/bash
+echo "$(basename "$PWD") check $(basename "$0") $*" >> "$HARBORGEN_TEST_LOG"
+exit 0
+`
+
+// TestAnsiblePlaybookRuns runs the rendered site.yml with Debian's
+// ansible-playbook against the example's hosts emulated on this machine:
+// each host is a local connection with its own harborgen_dir, docker and
+// every step's script are stand-ins that record each call, curl and
+// redis-cli (the checks) succeed and record theirs.
+func TestAnsiblePlaybookRuns(t *testing.T) {
+	if _, err := exec.LookPath("ansible-playbook"); err != nil {
+		t.Fatal("ansible-playbook is missing: apt-get install ansible-core (.ci/deps)")
+	}
+	// The smallest example: every run copies each file with its own task.
+	for _, ex := range []string{"shared-fs"} {
+		t.Run(ex, func(t *testing.T) { ansibleRun(t, ex) })
+	}
+}
+
+func ansibleRun(t *testing.T, ex string) {
+	s, _ := loadPlan(t, ex)
+	p, tr, _ := renderSpec(t, s)
+	dir := t.TempDir()
+	out := filepath.Join(dir, "out")
+	// Every step's script is the stand-in, in the tree the controller holds.
+	scripts := map[string]bool{}
+	for _, st := range p.Steps {
+		if prog, ok := stepScript(st.Command); ok {
+			scripts[filepath.Join("nodes", st.Node, prog)] = true
+		}
+	}
+	var patched tree.Tree
+	for _, f := range tr.Files() {
+		if scripts[f.Path] {
+			f.Data = []byte(standIn)
+			f.Mode = tree.ModeScript
+			delete(scripts, f.Path)
+		}
+		if err := patched.Add(f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(scripts) > 0 {
+		t.Fatalf("step scripts not in the tree: %v", scripts)
+	}
+	if _, err := tree.Write(out, &patched); err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(dir, "bin")
+	hosts := filepath.Join(dir, "hosts")
+	for name, text := range map[string]string{"docker": standIn, "curl": checkStandIn, "redis-cli": checkStandIn} {
+		writeExec(t, filepath.Join(bin, name), text)
+	}
+	var inv strings.Builder
+	inv.WriteString("all:\n  vars:\n    harborgen_check_retries: 1\n    harborgen_check_delay: 0\n  hosts:\n")
+	for _, n := range p.Nodes {
+		fmt.Fprintf(&inv, "    %s:\n      ansible_connection: local\n      harborgen_dir: %q\n", n.Name, filepath.Join(hosts, n.Name))
+	}
+	if err := os.WriteFile(filepath.Join(dir, "loopback.yml"), []byte(inv.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	logFile := filepath.Join(dir, "calls.log")
+	run := func(args ...string) map[string]recap {
+		t.Helper()
+		cmd := exec.Command("ansible-playbook", append([]string{"-i", "out/ansible/inventory.yml", "-i", "loopback.yml",
+			"out/ansible/site.yml", "-f", "1", "-e", "harborgen_secrets=" + out}, args...)...)
+		cmd.Dir = dir
+		cmd.Env = append(ansibleEnv(dir), "PATH="+bin+":"+os.Getenv("PATH"), "HARBORGEN_TEST_LOG="+logFile)
+		b, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("ansible-playbook %v: %v\n%s", args, err, b)
+		}
+		return parseRecap(t, b)
+	}
+
+	// First run: every node's files and secrets land with their modes, the
+	// steps run in the runbook's order.
+	first := run()
+	for _, n := range p.Nodes {
+		if first[n.Name].changed == 0 {
+			t.Errorf("first run: %s changed nothing", n.Name)
+		}
+	}
+	for _, f := range patched.Files() {
+		rest, ok := strings.CutPrefix(f.Path, "nodes/")
+		if !ok {
+			continue
+		}
+		node, rel, _ := strings.Cut(rest, "/")
+		want := tree.ModeConfig
+		switch {
+		case f.Secret:
+			want = tree.ModeSecret
+		case f.Mode != 0:
+			want = f.Mode
+		}
+		got := filepath.Join(hosts, node, rel)
+		fi, err := os.Stat(got)
+		if err != nil {
+			t.Errorf("%s: not on the host: %v", f.Path, err)
+			continue
+		}
+		if fi.Mode().Perm() != want {
+			t.Errorf("%s: mode %v on the host, want %v", f.Path, fi.Mode().Perm(), want)
+		}
+		if b, _ := os.ReadFile(got); !bytes.Equal(b, f.Data) {
+			t.Errorf("%s: content differs on the host", f.Path)
+		}
+	}
+	withSecrets := map[string]bool{}
+	for _, f := range patched.Files() {
+		if f.Secret {
+			withSecrets[strings.Split(f.Path, "/")[1]] = true
+		}
+	}
+	if len(withSecrets) == 0 {
+		t.Fatal("no node has secrets")
+	}
+	for n := range withSecrets {
+		if fi, err := os.Stat(filepath.Join(hosts, n, "secrets")); err != nil || fi.Mode().Perm() != 0o700 {
+			t.Errorf("%s: secrets/ is %v, %v; want a directory of mode 0700", n, fi, err)
+		}
+	}
+	calls := readLines(t, logFile)
+	checkOrder(t, p.Steps, calls)
+
+	// Second run: nothing changes.
+	for host, r := range run() {
+		if r.changed != 0 {
+			t.Errorf("second run: %s changed=%d, want 0", host, r.changed)
+		}
+	}
+
+	// --check with a file missing on one host: reported, not changed.
+	h1, h2 := p.Nodes[0].Name, p.Nodes[1].Name
+	gone1 := filepath.Join(hosts, h1, "prepare-host.sh")
+	gone2 := filepath.Join(hosts, h2, "prepare-host.sh")
+	for _, g := range []string{gone1, gone2} {
+		if err := os.Remove(g); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before, beforeCalls := snapshot(t, hosts), len(readLines(t, logFile))
+	check := run("--check", "--diff")
+	if check[h1].changed == 0 {
+		t.Errorf("--check: %s reports no change although a file is missing", h1)
+	}
+	if after := snapshot(t, hosts); after != before {
+		t.Errorf("--check changed the hosts")
+	}
+	if n := len(readLines(t, logFile)); n != beforeCalls {
+		t.Errorf("--check ran %d commands", n-beforeCalls)
+	}
+
+	// --limit one host: only that host is touched.
+	limited := run("--limit", h2)
+	if _, err := os.Stat(gone1); err == nil {
+		t.Errorf("--limit %s restored a file of %s", h2, h1)
+	}
+	if _, err := os.Stat(gone2); err != nil {
+		t.Errorf("--limit %s did not restore its file: %v", h2, err)
+	}
+	for host := range limited {
+		if host != h2 {
+			t.Errorf("--limit %s: the recap names %s", h2, host)
+		}
+	}
+	for _, c := range readLines(t, logFile)[beforeCalls:] {
+		if !strings.HasPrefix(c, h2+" ") {
+			t.Errorf("--limit %s ran on another host: %s", h2, c)
+		}
+	}
+}
+
+// stepScript is the script a step's command runs, if any.
+func stepScript(command string) (string, bool) {
+	f := strings.Fields(command)
+	switch {
+	case strings.HasPrefix(f[0], "./"):
+		return f[0][2:], true
+	case f[0] == "bash" && len(f) > 1:
+		return f[1], true
+	}
+	return "", false
+}
+
+// checkOrder: the plan's steps are, in order, a subsequence of the calls the
+// stand-ins recorded.
+func checkOrder(t *testing.T, steps []plan.Step, calls []string) {
+	t.Helper()
+	i := 0
+	for _, st := range steps {
+		prog := strings.TrimPrefix(strings.TrimPrefix(st.Command, "./"), "bash ")
+		want := st.Node + " run " + prog
+		for i < len(calls) && strings.TrimSpace(calls[i]) != want {
+			i++
+		}
+		if i == len(calls) {
+			t.Fatalf("step %q on %s: not run, or not in the runbook's order; calls:\n%s", st.Command, st.Node, strings.Join(calls, "\n"))
+		}
+		i++
+	}
+}
+
+type recap struct{ changed int }
+
+var recapLine = regexp.MustCompile(`(?m)^(\S+)\s+:\s+ok=\d+\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)`)
+
+// parseRecap reads PLAY RECAP; a failed or unreachable host fails the test.
+func parseRecap(t *testing.T, out []byte) map[string]recap {
+	t.Helper()
+	m := map[string]recap{}
+	for _, r := range recapLine.FindAllSubmatch(out, -1) {
+		if string(r[3]) != "0" || string(r[4]) != "0" {
+			t.Fatalf("host %s failed or unreachable:\n%s", r[1], out)
+		}
+		c, _ := strconv.Atoi(string(r[2]))
+		m[string(r[1])] = recap{changed: c}
+	}
+	if len(m) == 0 {
+		t.Fatalf("no PLAY RECAP:\n%s", out)
+	}
+	return m
+}
+
+func readLines(t *testing.T, file string) []string {
+	t.Helper()
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.Split(strings.TrimSpace(string(b)), "\n")
+}
+
+// snapshot is every path under dir with its mode and content.
+func snapshot(t *testing.T, dir string) string {
+	t.Helper()
+	var b strings.Builder
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		fi, err := d.Info()
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(&b, "%s %v\n", p, fi.Mode())
+		if !d.IsDir() {
+			data, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			b.Write(data)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
+
+func writeExec(t *testing.T, file, text string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(file, []byte(text), 0o755); err != nil {
+		t.Fatal(err)
+	}
+}
