@@ -124,6 +124,8 @@ func checkRoundTrip(t *testing.T, tr *tree.Tree, val string) bool {
 			parsed = strings_(doc)
 		case strings.HasSuffix(name, ".sh"):
 			parsed = shellAssignments(t, f.Data)
+		case f.Path == "README.md":
+			parsed = mermaidLabels(t, f.Data)
 		default:
 			t.Errorf("%s holds a spec value but has no parser in this test", f.Path)
 			continue
@@ -211,6 +213,34 @@ func shellAssignments(t *testing.T, script []byte) []string {
 			continue
 		}
 		out = append(out, string(got))
+	}
+	return out
+}
+
+// mermaidLabels returns the decoded text of each quoted label of the
+// runbook's Mermaid diagram, one string per line of a label; a spec value
+// anywhere else in the runbook fails the test.
+func mermaidLabels(t *testing.T, readme []byte) []string {
+	t.Helper()
+	text := string(readme)
+	start := strings.Index(text, "```mermaid\n")
+	end := strings.Index(text[start+1:], "\n```\n") + start + 1
+	if start < 0 || end <= start {
+		t.Errorf("README.md: no mermaid block")
+		return nil
+	}
+	if strings.Contains(text[:start], marker) || strings.Contains(text[end:], marker) {
+		t.Errorf("README.md holds a spec value outside its diagram")
+	}
+	decode := strings.NewReplacer("#quot;", `"`, "#lt;", "<", "#gt;", ">", "#amp;", "&", "#96;", "`", "#35;", "#")
+	var out []string
+	for _, line := range strings.Split(text[start:end], "\n") {
+		fields := strings.Split(line, `"`)
+		for i := 1; i < len(fields); i += 2 {
+			for _, part := range strings.Split(fields[i], "<br>") {
+				out = append(out, decode.Replace(part))
+			}
+		}
 	}
 	return out
 }
