@@ -122,12 +122,15 @@ type Storage struct {
 }
 
 // Step is one runbook step, in order: what to do on which node, the command
-// that does it (run in the node's directory), and the command that checks it.
+// that does it (run in the node's directory), the command that checks it, and
+// what that check prints when the step worked (every Expect string is in its
+// output).
 type Step struct {
-	Node    string `json:"node"`
-	Action  string `json:"action"`
-	Command string `json:"command"`
-	Check   string `json:"check,omitempty"`
+	Node    string   `json:"node"`
+	Action  string   `json:"action"`
+	Command string   `json:"command"`
+	Check   string   `json:"check,omitempty"`
+	Expect  []string `json:"expect,omitempty"`
 }
 
 // Build derives the plan of a valid spec.
@@ -338,7 +341,7 @@ func steps(s *spec.Spec, prof *profile.Profile) []Step {
 					action = "create or complete the radosgw user and the registry's S3 bucket " + u.Bucket + " (idempotent)"
 				}
 				out = append(out, Step{Node: n.Name, Action: action,
-					Command: "bash rgw-user.sh", Check: "bash rgw-user.sh (a second run sets nothing and says the user is ready)"})
+					Command: "bash rgw-user.sh", Check: "bash rgw-user.sh", Expect: []string{"radosgw user " + u.UID + " is ready"}})
 			}
 		}
 	}
@@ -349,14 +352,19 @@ func steps(s *spec.Spec, prof *profile.Profile) []Step {
 	}
 	for _, sc := range s.Scopes() {
 		for _, n := range sc.WithRole(spec.RoleHarbor) {
+			check, expect := pingCheck("http://"+net.JoinHostPort(n.Address, strconv.Itoa(s.Harbor.HTTPPort)), prof)
 			out = append(out, Step{Node: n.Name, Action: "start Harbor (and every other service of the node)",
-				Command: "docker compose up -d", Check: fmt.Sprintf("curl -fsS http://%s%s", net.JoinHostPort(n.Address, strconv.Itoa(s.Harbor.HTTPPort)), prof.PingPath)})
+				Command: "docker compose up -d", Check: check, Expect: []string{expect}})
 		}
 	}
 	for _, sc := range s.Scopes() {
 		for _, n := range sc.WithRole(spec.RoleLB) {
-			check := fmt.Sprintf("curl -fsS -o /dev/null -w '%%{http_code}\\n' http://%s/", net.JoinHostPort(n.Address, strconv.Itoa(s.LB.HTTPPort)))
-			out = append(out, Step{Node: n.Name, Action: "start the load balancer", Command: "docker compose up -d", Check: check})
+			check := fmt.Sprintf("curl -sS -o /dev/null -w '%%{http_code}\\n' http://%s/", net.JoinHostPort(n.Address, strconv.Itoa(s.LB.HTTPPort)))
+			expect := "200" // the portal
+			if s.TLS.Mode != "none" {
+				expect = "308" // plain HTTP redirects to HTTPS
+			}
+			out = append(out, Step{Node: n.Name, Action: "start the load balancer", Command: "docker compose up -d", Check: check, Expect: []string{expect}})
 		}
 	}
 	return out
@@ -370,6 +378,7 @@ func galeraSteps(s *spec.Spec) []Step {
 	health := func(n spec.Node) string {
 		return fmt.Sprintf("curl -fsS http://%s/", net.JoinHostPort(n.Address, strconv.Itoa(GaleraCheckPort)))
 	}
+	synced := func(n spec.Node) []string { return []string{"Galera member " + n.Name + " is Synced and Primary"} }
 	build := ""
 	if g.SSTMethod == "rsync" {
 		build = "; docker compose first builds the galera image (galera/Dockerfile: the pinned image plus rsync, from the Ubuntu archive)"
@@ -380,17 +389,17 @@ func galeraSteps(s *spec.Spec) []Step {
 		if n.Name == g.BootstrapNode {
 			boot = n
 			out = append(out, Step{Node: n.Name, Action: "bootstrap the Galera cluster (refuses when one is running)" + build,
-				Command: "./galera-bootstrap.sh", Check: health(n)})
+				Command: "./galera-bootstrap.sh", Check: health(n), Expect: synced(n)})
 		}
 	}
 	for _, n := range s.NodesWithRole(spec.RoleGalera) {
 		if n.Name != g.BootstrapNode {
-			out = append(out, Step{Node: n.Name, Action: "join the Galera cluster" + build, Command: "./galera-join.sh", Check: health(n)})
+			out = append(out, Step{Node: n.Name, Action: "join the Galera cluster" + build, Command: "./galera-join.sh", Check: health(n), Expect: synced(n)})
 		}
 	}
 	return append(out,
 		Step{Node: boot.Name, Action: "restart the bootstrap member as an ordinary member (never leave --wsrep-new-cluster on)",
-			Command: "docker compose up -d galera", Check: health(boot)},
+			Command: "docker compose up -d galera", Check: health(boot), Expect: synced(boot)},
 		Step{Node: boot.Name, Action: "create Harbor's database, user and grants (idempotent)",
 			Command: "./galera-init-db.sh"},
 		schemaStep(boot.Name))
@@ -400,7 +409,7 @@ func galeraSteps(s *spec.Spec) []Step {
 // mariadb are Harbor 1.5 only).
 func schemaStep(node string) Step {
 	return Step{Node: node, Action: "load Harbor 1.5's schema, ha/registry.sql of the offline bundle (only when absent)",
-		Command: SchemaScript, Check: SchemaScript + " (a second run loads nothing and says the schema is there)"}
+		Command: SchemaScript, Check: SchemaScript, Expect: []string{"the schema is already in", "nothing loaded"}}
 }
 
 // mariadbSchemaSteps: with an external MariaDB, the first harbor node loads
@@ -442,10 +451,30 @@ func redisSteps(sc *spec.Scope) []Step {
 	if r.Mode == "sentinel" {
 		for _, n := range sc.WithRole(spec.RoleSentinel) {
 			out = append(out, Step{Node: n.Name, Action: "start Redis Sentinel", Command: "docker compose up -d sentinel",
-				Check: fmt.Sprintf("redis-cli -h %s -p %d sentinel get-master-addr-by-name %s", n.Address, r.SentinelPort, r.MasterSet)})
+				Check:  fmt.Sprintf("redis-cli -h %s -p %d sentinel get-master-addr-by-name %s", n.Address, r.SentinelPort, r.MasterSet),
+				Expect: sentinelMaster(nodes, r.Ports)})
 		}
 	}
 	return out
+}
+
+// pingCheck is the command that checks a Harbor at base answers, and what it
+// prints then: Harbor 2's ping says Pong; Harbor 1.5 has none, so the check
+// prints the HTTP status of its systeminfo.
+func pingCheck(base string, prof *profile.Profile) (check, expect string) {
+	if strings.HasSuffix(prof.PingPath, "/ping") {
+		return "curl -fsS " + base + prof.PingPath, "Pong"
+	}
+	return "curl -sS -o /dev/null -w '%{http_code}\\n' " + base + prof.PingPath, "200"
+}
+
+// sentinelMaster is what the sentinels name as master at first: the scope's
+// first redis node (redis-cli prints its address, then its port).
+func sentinelMaster(nodes []spec.Node, ports []int) []string {
+	if len(nodes) == 0 || len(ports) == 0 {
+		return nil
+	}
+	return []string{nodes[0].Address, strconv.Itoa(ports[0])}
 }
 
 func rgwUser(st *spec.Storage) *RGWUser {
