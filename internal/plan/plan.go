@@ -27,6 +27,59 @@ type Plan struct {
 	Steps         []Step `json:"steps"`
 	// Sites are the spec's [[site]] tables, in spec order (none without).
 	Sites []Site `json:"sites,omitempty"`
+	// Prerequisites are what the operator provides before the first step.
+	Prerequisites Prerequisites `json:"prerequisites"`
+	// Entry is where clients reach Harbor, for the runbook's end-to-end check.
+	Entry Entry `json:"entry"`
+}
+
+// Prerequisites are what the runbook's steps need in place: the TLS files
+// on the nodes that serve HTTPS, and an external database with its user.
+type Prerequisites struct {
+	TLS              *TLSFiles         `json:"tls,omitempty"`
+	ExternalDatabase *ExternalDatabase `json:"external_database,omitempty"`
+}
+
+// TLSFiles are the certificate and key (tls.cert_file, tls.key_file) each of
+// Nodes must hold: the lb nodes with tls.mode lb, the harbor nodes with node.
+type TLSFiles struct {
+	Mode     string   `json:"mode"`
+	CertFile string   `json:"cert_file"`
+	KeyFile  string   `json:"key_file"`
+	Nodes    []string `json:"nodes"`
+}
+
+// ExternalDatabase is the database the operator creates before Harbor
+// starts: engine postgres (Harbor 2) or mariadb (Harbor 1.5).
+type ExternalDatabase struct {
+	Engine string `json:"engine"`
+	Host   string `json:"host"`
+	Port   int    `json:"port"`
+	Name   string `json:"name"`
+	User   string `json:"user"`
+}
+
+// Entry is Harbor's public address: URL (scheme, hostname, port when not
+// the scheme's), and Address, where the hostname should resolve (the primary
+// scope's VIP or only balancer, else the first harbor node). APIBase is the
+// API's path prefix of the profile, PingPath its unauthenticated check.
+type Entry struct {
+	URL      string `json:"url"`
+	Host     string `json:"host"`
+	Port     int    `json:"port"`
+	Address  string `json:"address"`
+	APIBase  string `json:"api_base"`
+	PingPath string `json:"ping_path"`
+	PingSays string `json:"ping_says"`
+}
+
+// Resolve is curl's --resolve argument that sends the hostname to Address.
+func (e Entry) Resolve() string {
+	addr := e.Address
+	if strings.Contains(addr, ":") {
+		addr = "[" + addr + "]"
+	}
+	return e.Host + ":" + strconv.Itoa(e.Port) + ":" + addr
 }
 
 // Site is one site of a multi-site cluster.
@@ -190,7 +243,63 @@ func Build(s *spec.Spec) (*Plan, error) {
 	for _, site := range s.Sites {
 		p.Sites = append(p.Sites, Site{Name: site.Name, Primary: site.Primary, VIP: site.VIP})
 	}
+	p.Prerequisites = Prerequisites{TLS: tlsFiles(s), ExternalDatabase: externalDatabase(s)}
+	p.Entry = entry(s, prof)
 	return p, nil
+}
+
+func tlsFiles(s *spec.Spec) *TLSFiles {
+	role := map[string]string{"lb": spec.RoleLB, "node": spec.RoleHarbor}[s.TLS.Mode]
+	if role == "" {
+		return nil
+	}
+	t := &TLSFiles{Mode: s.TLS.Mode, CertFile: s.TLS.CertFile, KeyFile: s.TLS.KeyFile}
+	for _, n := range s.NodesWithRole(role) {
+		t.Nodes = append(t.Nodes, n.Name)
+	}
+	return t
+}
+
+func externalDatabase(s *spec.Spec) *ExternalDatabase {
+	db := &s.Database
+	if db.External == nil || db.Engine == "galera" {
+		return nil
+	}
+	host, port := splitHostPort(db.External.Host, db.Port)
+	return &ExternalDatabase{Engine: db.Engine, Host: host, Port: port, Name: db.Name, User: db.User}
+}
+
+func entry(s *spec.Spec, prof *profile.Profile) Entry {
+	e := Entry{Host: s.Cluster.Hostname, Port: s.LB.HTTPPort, PingPath: prof.PingPath, APIBase: "/api", PingSays: "harbor_version"}
+	if strings.HasPrefix(prof.PingPath, "/api/v2.0/") {
+		e.APIBase, e.PingSays = "/api/v2.0", "Pong"
+	}
+	scheme, def := "http", 80
+	if s.TLS.Mode != "none" {
+		scheme, def, e.Port = "https", 443, s.LB.HTTPSPort
+	}
+	scopes := s.Scopes()
+	sc := &scopes[0]
+	for i := range scopes {
+		for _, site := range s.Sites {
+			if site.Primary && site.Name == scopes[i].Site {
+				sc = &scopes[i]
+			}
+		}
+	}
+	if e.Address = lbAddress(s, sc); e.Address == "" {
+		if h := sc.WithRole(spec.RoleHarbor); len(h) > 0 { // no balancer: the first harbor node
+			e.Address, e.Port = h[0].Address, s.Harbor.HTTPPort
+			if scheme == "https" {
+				e.Port = s.Harbor.HTTPSPort
+			}
+		}
+	}
+	e.URL = scheme + "://" + e.Host
+	if e.Port != def {
+		e.URL += ":" + strconv.Itoa(e.Port)
+	}
+	return e
 }
 
 func services(s *spec.Spec, img *images, sc *spec.Scope, n spec.Node) []Service {
@@ -341,7 +450,7 @@ func steps(s *spec.Spec, prof *profile.Profile) []Step {
 					action = "create or complete the radosgw user and the registry's S3 bucket " + u.Bucket + " (idempotent)"
 				}
 				out = append(out, Step{Node: n.Name, Action: action,
-					Command: "bash rgw-user.sh", Check: "bash rgw-user.sh", Expect: []string{"radosgw user " + u.UID + " is ready"}})
+					Command: "bash rgw-user.sh", Check: "bash rgw-user.sh", Expect: []string{"is ready"}})
 			}
 		}
 	}

@@ -125,7 +125,7 @@ func checkRoundTrip(t *testing.T, tr *tree.Tree, val string) bool {
 		case strings.HasSuffix(name, ".sh"):
 			parsed = shellAssignments(t, f.Data)
 		case f.Path == "README.md":
-			parsed = mermaidLabels(t, f.Data)
+			parsed = runbookValues(t, f.Data)
 		default:
 			t.Errorf("%s holds a spec value but has no parser in this test", f.Path)
 			continue
@@ -217,10 +217,11 @@ func shellAssignments(t *testing.T, script []byte) []string {
 	return out
 }
 
-// mermaidLabels returns the decoded text of each quoted label of the
-// runbook's Mermaid diagram, one string per line of a label; a spec value
-// anywhere else in the runbook fails the test.
-func mermaidLabels(t *testing.T, readme []byte) []string {
+// runbookValues returns the spec values the runbook holds: the decoded
+// text of each quoted label of its Mermaid diagram (one string per line of a
+// label), and the values of its shell assignments (NAME=value lines of its
+// code blocks). A spec value anywhere else in the runbook fails the test.
+func runbookValues(t *testing.T, readme []byte) []string {
 	t.Helper()
 	text := string(readme)
 	start := strings.Index(text, "```mermaid\n")
@@ -228,9 +229,6 @@ func mermaidLabels(t *testing.T, readme []byte) []string {
 	if start < 0 || end <= start {
 		t.Errorf("README.md: no mermaid block")
 		return nil
-	}
-	if strings.Contains(text[:start], marker) || strings.Contains(text[end:], marker) {
-		t.Errorf("README.md holds a spec value outside its diagram")
 	}
 	decode := strings.NewReplacer("#quot;", `"`, "#lt;", "<", "#gt;", ">", "#amp;", "&", "#96;", "`", "#35;", "#")
 	var out []string
@@ -242,5 +240,17 @@ func mermaidLabels(t *testing.T, readme []byte) []string {
 			}
 		}
 	}
-	return out
+	var assignments []string
+	for _, line := range strings.Split(text[:start]+text[end:], "\n") {
+		if !strings.Contains(line, marker) {
+			continue
+		}
+		line = strings.TrimLeft(line, " ")
+		if name, _, ok := strings.Cut(line, "="); !ok || strings.ContainsAny(name, " \t$`*") {
+			t.Errorf("README.md holds a spec value outside its diagram and shell assignments: %q", line)
+			continue
+		}
+		assignments = append(assignments, line)
+	}
+	return append(out, shellAssignments(t, []byte(strings.Join(assignments, "\n")))...)
 }
