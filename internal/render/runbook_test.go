@@ -2,6 +2,7 @@ package render_test
 
 import (
 	"fmt"
+	"os/exec"
 	"strings"
 	"testing"
 
@@ -88,4 +89,97 @@ func stepBlocks(s plan.Step) string {
 		return "[" + s.Command + "]"
 	}
 	return "[" + s.Command + "][" + s.Check + "]"
+}
+
+// runbook renders an example's runbook (no secrets).
+func runbook(t *testing.T, example string) []byte {
+	t.Helper()
+	_, p := loadPlan(t, example)
+	tr, err := render.Tree(p, "harborgen.toml", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range tr.Files() {
+		if f.Path == "README.md" {
+			return f.Data
+		}
+	}
+	t.Fatal("no README.md")
+	return nil
+}
+
+// TestRunbookShellBlocksParse: every sh code block of every runbook (the
+// steps, their checks, the prerequisites, the end-to-end check) is a script
+// bash parses, so no prose hides in code.
+func TestRunbookShellBlocksParse(t *testing.T) {
+	for _, example := range examples {
+		readme := runbook(t, example)
+		doc := goldmark.New().Parser().Parse(text.NewReader(readme))
+		blocks := 0
+		err := ast.Walk(doc, func(n ast.Node, entering bool) (ast.WalkStatus, error) {
+			f, ok := n.(*ast.FencedCodeBlock)
+			if !entering || !ok || string(f.Language(readme)) != "sh" {
+				return ast.WalkContinue, nil
+			}
+			blocks++
+			code := string(f.Lines().Value(readme))
+			if out, err := exec.Command("bash", "-n", "-c", code).CombinedOutput(); err != nil {
+				t.Errorf("%s: bash -n: %v %s\n%s", example, err, out, code)
+			}
+			return ast.WalkContinue, nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if blocks < 10 {
+			t.Errorf("%s: %d sh blocks, want every step's command and check", example, blocks)
+		}
+	}
+}
+
+// TestRunbookPrerequisitesAndEndToEnd: the runbook says, before the steps,
+// where the TLS files go, the SQL of an external database and where 1.5's
+// registry.sql comes from, and ends with a ping and an admin login.
+func TestRunbookPrerequisitesAndEndToEnd(t *testing.T) {
+	for _, tc := range []struct {
+		example     string
+		want, avoid []string
+	}{
+		{example: "ha-modern", want: []string{
+			"on lb01, lb02, as root", "cert_file=/etc/harbor/tls/registry.crt", "CREATE USER :\"user\" PASSWORD :'pw';",
+			"CREATE DATABASE :\"db\" OWNER :\"user\";", "db_host=10.20.0.5", "secret db_password | psql",
+			"resolve=registry.example.com:443:10.20.0.100", `"$url"/api/v2.0/ping`, "It prints `Pong`",
+			`"$(secret harbor_admin_password)"`, `"$url"/api/v2.0/users/current`},
+			avoid: []string{"registry.sql"}},
+		{example: "ha-galera-ceph", want: []string{
+			"harbor-offline-installer-v1.5.1.tgz", "`harbor/ha/registry.sql`", `"$url"/api/systeminfo`, `"$url"/api/users/current`},
+			avoid: []string{"psql", "mysql -h"}},
+		{example: "two-site-dr", want: []string{"resolve=registry.example.com:"}},
+	} {
+		t.Run(tc.example, func(t *testing.T) {
+			readme := string(runbook(t, tc.example))
+			before, _, ok := strings.Cut(readme, "## Order of operations")
+			if !ok {
+				t.Fatal("no Order of operations")
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(readme, w) {
+					t.Errorf("runbook lacks %q", w)
+				}
+			}
+			for _, a := range tc.avoid {
+				if strings.Contains(readme, a) {
+					t.Errorf("runbook has %q", a)
+				}
+			}
+			for _, w := range []string{"tls.cert_file", "./prepare-host.sh"} {
+				if !strings.Contains(before, w) {
+					t.Errorf("%q is not before the steps", w)
+				}
+			}
+			if i, j := strings.Index(readme, "## End-to-end check"), strings.LastIndex(readme, "It prints the admin user"); i < strings.Index(readme, "## Order of operations") || j < i {
+				t.Error("the end-to-end check does not follow the steps")
+			}
+		})
+	}
 }
