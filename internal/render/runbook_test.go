@@ -183,3 +183,39 @@ func TestRunbookPrerequisitesAndEndToEnd(t *testing.T) {
 		})
 	}
 }
+
+// TestRunbookMariaDBSQL runs the runbook's external MariaDB block with bash,
+// mysql replaced by cat: the SQL it sends holds the password of the secrets
+// file as one SQL string, whatever its quotes and backslashes.
+func TestRunbookMariaDBSQL(t *testing.T) {
+	_, p := loadPlanFile(t, "testdata/mariadb-external.toml")
+	tr, err := render.Tree(p, "harborgen.toml", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var readme []byte
+	for _, f := range tr.Files() {
+		if f.Path == "README.md" {
+			readme = f.Data
+		}
+	}
+	_, block, _ := strings.Cut(string(readme), "\n  db_host=")
+	block, _, ok := strings.Cut("db_host="+block, "\n  ```")
+	if !ok {
+		t.Fatalf("no external database block in\n%s", readme)
+	}
+	block = strings.ReplaceAll(block, "\n  ", "\n")
+	script := "secret() { printf '%s' \"$PW\"; }\nmysql() { cat; }\n" + block
+	cmd := exec.Command("bash", "-c", script)
+	cmd.Env = append(cmd.Environ(), `PW=p'w"$x`+"`"+`\ y;`)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%v: %s\n%s", err, out, script)
+	}
+	want := "CREATE DATABASE IF NOT EXISTS `registry` CHARACTER SET utf8;\n" +
+		"CREATE USER IF NOT EXISTS 'registry'@'%' IDENTIFIED BY 'p''w\"$x`\\\\ y;';\n" +
+		"GRANT ALL PRIVILEGES ON `registry`.* TO 'registry'@'%';\n"
+	if string(out) != want {
+		t.Errorf("SQL:\n%s\nwant:\n%s", out, want)
+	}
+}
