@@ -246,7 +246,7 @@ func hostSteps(nodes []Node) []Step {
 	out := make([]Step, 0, len(nodes))
 	for _, n := range nodes {
 		out = append(out, Step{Node: n.Name, Action: n.Host.action(),
-			Command: PrepareHostScript, Check: PrepareHostScript + " --check"})
+			Command: PrepareHostScript, Check: PrepareHostScript + " --check", Expect: []string{"prepare-host: node " + n.Name + " is ready"}})
 	}
 	return out
 }

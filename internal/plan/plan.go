@@ -27,6 +27,59 @@ type Plan struct {
 	Steps         []Step `json:"steps"`
 	// Sites are the spec's [[site]] tables, in spec order (none without).
 	Sites []Site `json:"sites,omitempty"`
+	// Prerequisites are what the operator provides before the first step.
+	Prerequisites Prerequisites `json:"prerequisites"`
+	// Entry is where clients reach Harbor, for the runbook's end-to-end check.
+	Entry Entry `json:"entry"`
+}
+
+// Prerequisites are what the runbook's steps need in place: the TLS files
+// on the nodes that serve HTTPS, and an external database with its user.
+type Prerequisites struct {
+	TLS              *TLSFiles         `json:"tls,omitempty"`
+	ExternalDatabase *ExternalDatabase `json:"external_database,omitempty"`
+}
+
+// TLSFiles are the certificate and key (tls.cert_file, tls.key_file) each of
+// Nodes must hold: the lb nodes with tls.mode lb, the harbor nodes with node.
+type TLSFiles struct {
+	Mode     string   `json:"mode"`
+	CertFile string   `json:"cert_file"`
+	KeyFile  string   `json:"key_file"`
+	Nodes    []string `json:"nodes"`
+}
+
+// ExternalDatabase is the database the operator creates before Harbor
+// starts: engine postgres (Harbor 2) or mariadb (Harbor 1.5).
+type ExternalDatabase struct {
+	Engine string `json:"engine"`
+	Host   string `json:"host"`
+	Port   int    `json:"port"`
+	Name   string `json:"name"`
+	User   string `json:"user"`
+}
+
+// Entry is Harbor's public address: URL (scheme, hostname, port when not
+// the scheme's), and Address, where the hostname should resolve (the primary
+// scope's VIP or only balancer, else the first harbor node). APIBase is the
+// API's path prefix of the profile, PingPath its unauthenticated check.
+type Entry struct {
+	URL      string `json:"url"`
+	Host     string `json:"host"`
+	Port     int    `json:"port"`
+	Address  string `json:"address"`
+	APIBase  string `json:"api_base"`
+	PingPath string `json:"ping_path"`
+	PingSays string `json:"ping_says"`
+}
+
+// Resolve is curl's --resolve argument that sends the hostname to Address.
+func (e Entry) Resolve() string {
+	addr := e.Address
+	if strings.Contains(addr, ":") {
+		addr = "[" + addr + "]"
+	}
+	return e.Host + ":" + strconv.Itoa(e.Port) + ":" + addr
 }
 
 // Site is one site of a multi-site cluster.
@@ -123,12 +176,15 @@ type Storage struct {
 }
 
 // Step is one runbook step, in order: what to do on which node, the command
-// that does it (run in the node's directory), and the command that checks it.
+// that does it (run in the node's directory), the command that checks it, and
+// what that check prints when the step worked (every Expect string is in its
+// output).
 type Step struct {
-	Node    string `json:"node"`
-	Action  string `json:"action"`
-	Command string `json:"command"`
-	Check   string `json:"check,omitempty"`
+	Node    string   `json:"node"`
+	Action  string   `json:"action"`
+	Command string   `json:"command"`
+	Check   string   `json:"check,omitempty"`
+	Expect  []string `json:"expect,omitempty"`
 }
 
 // Build derives the plan of a valid spec.
@@ -188,7 +244,63 @@ func Build(s *spec.Spec) (*Plan, error) {
 	for _, site := range s.Sites {
 		p.Sites = append(p.Sites, Site{Name: site.Name, Primary: site.Primary, VIP: site.VIP})
 	}
+	p.Prerequisites = Prerequisites{TLS: tlsFiles(s), ExternalDatabase: externalDatabase(s)}
+	p.Entry = entry(s, prof)
 	return p, nil
+}
+
+func tlsFiles(s *spec.Spec) *TLSFiles {
+	role := map[string]string{"lb": spec.RoleLB, "node": spec.RoleHarbor}[s.TLS.Mode]
+	if role == "" {
+		return nil
+	}
+	t := &TLSFiles{Mode: s.TLS.Mode, CertFile: s.TLS.CertFile, KeyFile: s.TLS.KeyFile}
+	for _, n := range s.NodesWithRole(role) {
+		t.Nodes = append(t.Nodes, n.Name)
+	}
+	return t
+}
+
+func externalDatabase(s *spec.Spec) *ExternalDatabase {
+	db := &s.Database
+	if db.External == nil || db.Engine == "galera" {
+		return nil
+	}
+	host, port := splitHostPort(db.External.Host, db.Port)
+	return &ExternalDatabase{Engine: db.Engine, Host: host, Port: port, Name: db.Name, User: db.User}
+}
+
+func entry(s *spec.Spec, prof *profile.Profile) Entry {
+	e := Entry{Host: s.Cluster.Hostname, Port: s.LB.HTTPPort, PingPath: prof.PingPath, APIBase: "/api", PingSays: "harbor_version"}
+	if strings.HasPrefix(prof.PingPath, "/api/v2.0/") {
+		e.APIBase, e.PingSays = "/api/v2.0", "Pong"
+	}
+	scheme, def := "http", 80
+	if s.TLS.Mode != "none" {
+		scheme, def, e.Port = "https", 443, s.LB.HTTPSPort
+	}
+	scopes := s.Scopes()
+	sc := &scopes[0]
+	for i := range scopes {
+		for _, site := range s.Sites {
+			if site.Primary && site.Name == scopes[i].Site {
+				sc = &scopes[i]
+			}
+		}
+	}
+	if e.Address = lbAddress(s, sc); e.Address == "" {
+		if h := sc.WithRole(spec.RoleHarbor); len(h) > 0 { // no balancer: the first harbor node
+			e.Address, e.Port = h[0].Address, s.Harbor.HTTPPort
+			if scheme == "https" {
+				e.Port = s.Harbor.HTTPSPort
+			}
+		}
+	}
+	e.URL = scheme + "://" + e.Host
+	if e.Port != def {
+		e.URL += ":" + strconv.Itoa(e.Port)
+	}
+	return e
 }
 
 func services(s *spec.Spec, img *images, sc *spec.Scope, n spec.Node) []Service {
@@ -342,7 +454,7 @@ func steps(s *spec.Spec, prof *profile.Profile) []Step {
 					action = "create or complete the radosgw user and the registry's S3 bucket " + u.Bucket + " (idempotent)"
 				}
 				out = append(out, Step{Node: n.Name, Action: action,
-					Command: "bash rgw-user.sh", Check: "bash rgw-user.sh (a second run sets nothing and says the user is ready)"})
+					Command: "bash rgw-user.sh", Check: "bash rgw-user.sh", Expect: []string{"is ready"}})
 			}
 		}
 	}
@@ -353,14 +465,19 @@ func steps(s *spec.Spec, prof *profile.Profile) []Step {
 	}
 	for _, sc := range s.Scopes() {
 		for _, n := range sc.WithRole(spec.RoleHarbor) {
+			check, expect := pingCheck("http://"+net.JoinHostPort(n.Address, strconv.Itoa(s.Harbor.HTTPPort)), prof)
 			out = append(out, Step{Node: n.Name, Action: "start Harbor (and every other service of the node)",
-				Command: "docker compose up -d", Check: fmt.Sprintf("curl -fsS http://%s%s", net.JoinHostPort(n.Address, strconv.Itoa(s.Harbor.HTTPPort)), prof.PingPath)})
+				Command: "docker compose up -d", Check: check, Expect: []string{expect}})
 		}
 	}
 	for _, sc := range s.Scopes() {
 		for _, n := range sc.WithRole(spec.RoleLB) {
-			check := fmt.Sprintf("curl -fsS -o /dev/null -w '%%{http_code}\\n' http://%s/", net.JoinHostPort(n.Address, strconv.Itoa(s.LB.HTTPPort)))
-			out = append(out, Step{Node: n.Name, Action: "start the load balancer", Command: "docker compose up -d", Check: check})
+			check := fmt.Sprintf("curl -sS -o /dev/null -w '%%{http_code}\\n' http://%s/", net.JoinHostPort(n.Address, strconv.Itoa(s.LB.HTTPPort)))
+			expect := "200" // the portal
+			if s.TLS.Mode != "none" {
+				expect = "308" // plain HTTP redirects to HTTPS
+			}
+			out = append(out, Step{Node: n.Name, Action: "start the load balancer", Command: "docker compose up -d", Check: check, Expect: []string{expect}})
 		}
 	}
 	return out
@@ -374,6 +491,7 @@ func galeraSteps(s *spec.Spec) []Step {
 	health := func(n spec.Node) string {
 		return fmt.Sprintf("curl -fsS http://%s/", net.JoinHostPort(n.Address, strconv.Itoa(GaleraCheckPort)))
 	}
+	synced := func(n spec.Node) []string { return []string{"Galera member " + n.Name + " is Synced and Primary"} }
 	build := ""
 	if g.SSTMethod == "rsync" {
 		build = "; docker compose first builds the galera image (galera/Dockerfile: the pinned image plus rsync, from the Ubuntu archive)"
@@ -384,17 +502,17 @@ func galeraSteps(s *spec.Spec) []Step {
 		if n.Name == g.BootstrapNode {
 			boot = n
 			out = append(out, Step{Node: n.Name, Action: "bootstrap the Galera cluster (refuses when one is running)" + build,
-				Command: "./galera-bootstrap.sh", Check: health(n)})
+				Command: "./galera-bootstrap.sh", Check: health(n), Expect: synced(n)})
 		}
 	}
 	for _, n := range s.NodesWithRole(spec.RoleGalera) {
 		if n.Name != g.BootstrapNode {
-			out = append(out, Step{Node: n.Name, Action: "join the Galera cluster" + build, Command: "./galera-join.sh", Check: health(n)})
+			out = append(out, Step{Node: n.Name, Action: "join the Galera cluster" + build, Command: "./galera-join.sh", Check: health(n), Expect: synced(n)})
 		}
 	}
 	return append(out,
 		Step{Node: boot.Name, Action: "restart the bootstrap member as an ordinary member (never leave --wsrep-new-cluster on)",
-			Command: "docker compose up -d galera", Check: health(boot)},
+			Command: "docker compose up -d galera", Check: health(boot), Expect: synced(boot)},
 		Step{Node: boot.Name, Action: "create Harbor's database, user and grants (idempotent)",
 			Command: "./galera-init-db.sh"},
 		schemaStep(boot.Name))
@@ -404,7 +522,7 @@ func galeraSteps(s *spec.Spec) []Step {
 // mariadb are Harbor 1.5 only).
 func schemaStep(node string) Step {
 	return Step{Node: node, Action: "load Harbor 1.5's schema, ha/registry.sql of the offline bundle (only when absent)",
-		Command: SchemaScript, Check: SchemaScript + " (a second run loads nothing and says the schema is there)"}
+		Command: SchemaScript, Check: SchemaScript, Expect: []string{"the schema is already in", "nothing loaded"}}
 }
 
 // mariadbSchemaSteps: with an external MariaDB, the first harbor node loads
@@ -446,10 +564,30 @@ func redisSteps(sc *spec.Scope) []Step {
 	if r.Mode == "sentinel" {
 		for _, n := range sc.WithRole(spec.RoleSentinel) {
 			out = append(out, Step{Node: n.Name, Action: "start Redis Sentinel", Command: "docker compose up -d sentinel",
-				Check: fmt.Sprintf("redis-cli -h %s -p %d sentinel get-master-addr-by-name %s", n.Address, r.SentinelPort, r.MasterSet)})
+				Check:  fmt.Sprintf("redis-cli -h %s -p %d sentinel get-master-addr-by-name %s", n.Address, r.SentinelPort, r.MasterSet),
+				Expect: sentinelMaster(nodes, r.Ports)})
 		}
 	}
 	return out
+}
+
+// pingCheck is the command that checks a Harbor at base answers, and what it
+// prints then: Harbor 2's ping says Pong; Harbor 1.5 has none, so the check
+// prints the HTTP status of its systeminfo.
+func pingCheck(base string, prof *profile.Profile) (check, expect string) {
+	if strings.HasSuffix(prof.PingPath, "/ping") {
+		return "curl -fsS " + base + prof.PingPath, "Pong"
+	}
+	return "curl -sS -o /dev/null -w '%{http_code}\\n' " + base + prof.PingPath, "200"
+}
+
+// sentinelMaster is what the sentinels name as master at first: the scope's
+// first redis node (redis-cli prints its address, then its port).
+func sentinelMaster(nodes []spec.Node, ports []int) []string {
+	if len(nodes) == 0 || len(ports) == 0 {
+		return nil
+	}
+	return []string{nodes[0].Address, strconv.Itoa(ports[0])}
 }
 
 func rgwUser(st *spec.Storage) *RGWUser {

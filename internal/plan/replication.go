@@ -3,7 +3,6 @@ package plan
 import (
 	"net"
 	"strconv"
-	"strings"
 
 	"github.com/harborgen/harborgen/internal/profile"
 	"github.com/harborgen/harborgen/internal/spec"
@@ -103,10 +102,10 @@ func replicationSteps(nodes []Node) []Step {
 		}
 		var want []string
 		for _, t := range r.Targets {
-			want = append(want, `"endpoint `+t.Endpoint+" "+t.URL()+`: healthy"`, `"rule `+t.Policy+`: enabled, event_based"`)
+			want = append(want, "endpoint "+t.Endpoint+" "+t.URL()+": healthy", "rule "+t.Policy+": enabled, event_based")
 		}
 		return []Step{{Node: n.Name, Action: "replicate every push to the other site's registry: a Docker Registry endpoint and an event-based rule (idempotent)",
-			Command: "./replication-setup.sh", Check: "./replication-setup.sh --check (prints " + strings.Join(want, ", ") + ")"}}
+			Command: "./replication-setup.sh", Check: "./replication-setup.sh --check", Expect: want}}
 	}
 	return nil
 }

@@ -124,6 +124,8 @@ func checkRoundTrip(t *testing.T, tr *tree.Tree, val string) bool {
 			parsed = strings_(doc)
 		case strings.HasSuffix(name, ".sh"):
 			parsed = shellAssignments(t, f.Data)
+		case f.Path == "README.md":
+			parsed = runbookValues(t, f.Data)
 		default:
 			t.Errorf("%s holds a spec value but has no parser in this test", f.Path)
 			continue
@@ -213,4 +215,42 @@ func shellAssignments(t *testing.T, script []byte) []string {
 		out = append(out, string(got))
 	}
 	return out
+}
+
+// runbookValues returns the spec values the runbook holds: the decoded
+// text of each quoted label of its Mermaid diagram (one string per line of a
+// label), and the values of its shell assignments (NAME=value lines of its
+// code blocks). A spec value anywhere else in the runbook fails the test.
+func runbookValues(t *testing.T, readme []byte) []string {
+	t.Helper()
+	text := string(readme)
+	start := strings.Index(text, "```mermaid\n")
+	end := strings.Index(text[start+1:], "\n```\n") + start + 1
+	if start < 0 || end <= start {
+		t.Errorf("README.md: no mermaid block")
+		return nil
+	}
+	decode := strings.NewReplacer("#quot;", `"`, "#lt;", "<", "#gt;", ">", "#amp;", "&", "#96;", "`", "#35;", "#")
+	var out []string
+	for _, line := range strings.Split(text[start:end], "\n") {
+		fields := strings.Split(line, `"`)
+		for i := 1; i < len(fields); i += 2 {
+			for _, part := range strings.Split(fields[i], "<br>") {
+				out = append(out, decode.Replace(part))
+			}
+		}
+	}
+	var assignments []string
+	for _, line := range strings.Split(text[:start]+text[end:], "\n") {
+		if !strings.Contains(line, marker) {
+			continue
+		}
+		line = strings.TrimLeft(line, " ")
+		if name, _, ok := strings.Cut(line, "="); !ok || strings.ContainsAny(name, " \t$`*") {
+			t.Errorf("README.md holds a spec value outside its diagram and shell assignments: %q", line)
+			continue
+		}
+		assignments = append(assignments, line)
+	}
+	return append(out, shellAssignments(t, []byte(strings.Join(assignments, "\n")))...)
 }

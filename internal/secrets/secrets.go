@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -321,12 +322,44 @@ func parse(f *File, data []byte) error {
 		f.Values[k] = s
 	}
 	for i, line := range strings.Split(string(data), "\n") {
-		key, _, ok := strings.Cut(line, "=")
-		if k := strings.Trim(strings.TrimSpace(key), `"'`); ok && f.Values[k] != "" && f.Lines[k] == 0 {
+		if k, ok := lineKey(line); ok && f.Values[k] != "" && f.Lines[k] == 0 {
 			f.Lines[k] = i + 1
 		}
 	}
+	for k, v := range f.Values { // a key written in a form lineKey does not read
+		if v != "" && f.Lines[k] == 0 {
+			f.Lines[k] = 1
+		}
+	}
 	return nil
+}
+
+// lineKey is the key a `key = value` line sets: bare, "basic" (escapes
+// read) or 'literal'; ok is false for any other line.
+func lineKey(line string) (string, bool) {
+	line = strings.TrimSpace(line)
+	switch {
+	case strings.HasPrefix(line, `"`):
+		for j := 1; j < len(line); j++ {
+			switch line[j] {
+			case '\\':
+				j++
+			case '"':
+				k, err := strconv.Unquote(line[:j+1])
+				rest := strings.TrimSpace(line[j+1:])
+				return k, err == nil && strings.HasPrefix(rest, "=")
+			}
+		}
+		return "", false
+	case strings.HasPrefix(line, "'"):
+		end := strings.IndexByte(line[1:], '\'')
+		if end < 0 {
+			return "", false
+		}
+		return line[1 : end+1], strings.HasPrefix(strings.TrimSpace(line[end+2:]), "=")
+	}
+	k, _, ok := strings.Cut(line, "=")
+	return strings.TrimSpace(k), ok
 }
 
 // ParseError is a secrets file that does not parse. It never holds any of
@@ -352,7 +385,7 @@ func lineCol(data []byte, offset int) (line, col int) {
 // keyLine is the line where a key is set, or 1.
 func keyLine(data []byte, key string) int {
 	for i, line := range strings.Split(string(data), "\n") {
-		if k, _, ok := strings.Cut(line, "="); ok && strings.Trim(strings.TrimSpace(k), `"'`) == key {
+		if k, ok := lineKey(line); ok && k == key {
 			return i + 1
 		}
 	}
