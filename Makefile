@@ -62,6 +62,7 @@ FUZZ_TARGETS := \
 	internal/escape:FuzzDockerfileImage \
 	internal/escape:FuzzEnv \
 	internal/escape:FuzzINI \
+	internal/escape:FuzzMermaidLabel \
 	internal/escape:FuzzNginx \
 	internal/escape:FuzzRedisConf \
 	internal/escape:FuzzShell \
