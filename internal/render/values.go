@@ -13,16 +13,12 @@ import (
 
 	"github.com/harborgen/harborgen/internal/escape"
 	"github.com/harborgen/harborgen/internal/plan"
+	"github.com/harborgen/harborgen/internal/secrets"
 	"github.com/harborgen/harborgen/internal/tree"
 )
 
-// ValuesFile is the file, in each node's secrets/ directory, that holds the
-// secret values that node's rendered files already hold, by name. render
-// reads the previous tree's before it writes, so that it never changes a
-// value the cluster runs with unless told to (--rotate); `secrets init`
-// recovers a lost secrets file from them. It adds no exposure: every value
-// in it is already written, in some escaped form, in the files beside it.
-const ValuesFile = "harborgen-values.toml"
+// ValuesFile is the secrets package's: the values each node's files hold.
+const ValuesFile = secrets.ValuesFile
 
 // addValuesFiles adds each node's ValuesFile: the values of every secret
 // that appears, raw or in one of the forms the templates escape it into, in
@@ -43,15 +39,21 @@ func addValuesFiles(t *tree.Tree, p *plan.Plan, values map[string]string) error 
 		byNode[node].Write(f.Data)
 		byNode[node].WriteByte('\n')
 	}
+	forms := make(map[string][]string, len(values)) // each value's escaped forms, once
+	for name, v := range values {
+		if v != "" {
+			forms[name] = encodings(v)
+		}
+	}
 	for _, n := range p.Nodes {
 		content, ok := byNode[n.Name]
 		if !ok {
 			continue
 		}
 		held := map[string]string{}
-		for name, v := range values {
-			if v != "" && slices.ContainsFunc(encodings(v), func(e string) bool { return bytes.Contains(content.Bytes(), []byte(e)) }) {
-				held[name] = v
+		for name, fs := range forms {
+			if slices.ContainsFunc(fs, func(e string) bool { return bytes.Contains(content.Bytes(), []byte(e)) }) {
+				held[name] = values[name]
 			}
 		}
 		if len(held) == 0 {

@@ -11,9 +11,13 @@ import (
 	"github.com/BurntSushi/toml"
 )
 
-// valuesFile is render's ValuesFile (render imports secrets, not the
-// reverse): in each node's secrets/, the secret values that node's files hold.
-const valuesFile = "harborgen-values.toml"
+// ValuesFile is the file, in each node's secrets/ directory, that holds the
+// secret values that node's rendered files already hold, by name. render
+// writes it; render reads the previous tree's before it writes, so that it
+// never changes a value the cluster runs with unless told to (--rotate), and
+// `secrets init` recovers a lost secrets file from them. It adds no exposure:
+// every value in it is already written, in some escaped form, beside it.
+const ValuesFile = "harborgen-values.toml"
 
 // Held is what a rendered tree holds: each secret's value and the nodes
 // that hold it.
@@ -28,7 +32,7 @@ type Held struct {
 // inconsistent, and neither value can be trusted.
 func TreeValues(out string) (*Held, error) {
 	h := &Held{Values: map[string]string{}, Nodes: map[string][]string{}}
-	files, err := filepath.Glob(filepath.Join(out, "nodes", "*", "secrets", valuesFile))
+	files, err := filepath.Glob(filepath.Join(out, "nodes", "*", "secrets", ValuesFile))
 	if err != nil {
 		return nil, err
 	}
