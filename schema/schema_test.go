@@ -438,6 +438,10 @@ hostname = "registry.example.com"
 
 [harbor]
 version = "2.15.2"
+external_url = "https://registry.example.com:8443"
+ip_family = { ipv4 = true, ipv6 = true }
+logger_sweeper_duration = 7
+max_job_duration_hours = 48
 data_dir = "/data/harbor"
 http_port = 8080
 https_port = 8443
@@ -468,6 +472,28 @@ http_proxy = "http://proxy.corp.example:3128"
 https_proxy = "http://proxy.corp.example:3128"
 no_proxy = [".corp.example", "10.0.0.0/8"]
 components = ["core", "jobservice", "trivy"]
+[harbor.notification]
+webhook_job_max_retry = 5
+webhook_job_http_client_timeout = 10
+[harbor.upload_purging]
+enabled = true
+age = "72h"
+interval = "12h"
+dryrun = true
+[harbor.cache]
+enabled = true
+expire_hours = 12
+[harbor.trivy]
+enabled = false
+ignore_unfixed = true
+skip_update = true
+skip_java_db_update = true
+offline_scan = true
+security_check = "vuln,secret"
+insecure = false
+timeout = "10m0s"
+db_repository = "mirror.corp.example/aquasecurity/trivy-db"
+java_db_repository = "mirror.corp.example/aquasecurity/trivy-java-db"
 
 [tls]
 mode = "lb"
@@ -521,6 +547,7 @@ username = "harbor"
 
 [storage]
 driver = "swift"
+redirect_disable = true
 [storage.swift]
 auth_url = "http://10.32.3.70:7480/auth/v1.0"
 container = "registry.example.com"
@@ -579,6 +606,7 @@ host = "10.2.0.6:6379"
 username = "harbor-b"
 [site.storage]
 driver = "s3"
+redirect_disable = false
 [site.storage.swift]
 auth_url = "http://10.2.3.70:7480/auth/v1.0"
 container = "registry.example.com"

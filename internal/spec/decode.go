@@ -125,10 +125,18 @@ func decodeValue(v *Value, path string, rv reflect.Value, d *diag.List) {
 		}
 		rv.Set(out)
 	case reflect.Pointer:
+		p := reflect.New(rv.Type().Elem())
+		if rv.Type().Elem().Kind() != reflect.Struct { // an optional scalar: nil when absent
+			before := d.Len()
+			decodeValue(v, path, p.Elem(), d)
+			if d.Len() == before {
+				rv.Set(p)
+			}
+			return
+		}
 		if !expect(v, KindMap, path, d) {
 			return
 		}
-		p := reflect.New(rv.Type().Elem())
 		decodeStruct(v, path, p.Elem(), d)
 		rv.Set(p)
 	case reflect.Struct:
