@@ -43,6 +43,9 @@ type Profile struct {
 	// EnvKeys are the env keys that only some of the profile's releases
 	// write, or write with another value (env-keys.toml beside profile.toml).
 	EnvKeys []EnvKey `toml:"-"`
+	// Settings are the spec keys that are harbor.yml settings, with the
+	// releases that read each (settings.toml beside profile.toml).
+	Settings []Setting `toml:"-"`
 
 	// SiteReplication is the endpoint type through which the primary site
 	// replicates to the other sites' registries ("docker-registry"), or
@@ -85,9 +88,51 @@ type HostDir struct {
 type EnvKey struct {
 	File  string `toml:"file"`  // the component: core | jobservice | registryctl | trivy
 	Key   string `toml:"key"`   // e.g. REPLICATION_ADAPTER_WHITELIST
-	Value string `toml:"value"` // a constant, never a secret
+	Value string `toml:"value"` // a constant, never a secret (with From: prepare's default)
+	// From names the spec setting whose value is written instead of Value
+	// (plan.SettingValues lists the names), e.g. "trivy.db_repository".
+	From  string `toml:"from"`
 	Since string `toml:"since"` // the first release that writes it; empty: every release
 	Until string `toml:"until"` // the first release that no longer writes it; empty: still written
+}
+
+// Setting is a spec key that is a harbor.yml setting, and the releases of
+// the profile whose prepare reads it.
+type Setting struct {
+	Key   string `toml:"key"`   // the spec path, e.g. harbor.max_job_duration_hours
+	YML   string `toml:"yml"`   // harbor.yml's key, e.g. jobservice.max_job_duration_hours
+	Since string `toml:"since"` // empty: every release of the profile
+	Until string `toml:"until"` // empty: still read
+}
+
+// In reports whether a Harbor version reads the setting.
+func (s Setting) In(version string) bool {
+	return EnvKey{Since: s.Since, Until: s.Until}.In(version)
+}
+
+// Setting returns the profile's row for a spec key, if any.
+func (p *Profile) Setting(key string) (Setting, bool) {
+	i := slices.IndexFunc(p.Settings, func(s Setting) bool { return s.Key == key })
+	if i < 0 {
+		return Setting{}, false
+	}
+	return p.Settings[i], true
+}
+
+// SettingKeys lists, sorted, every spec key that some profile names as a
+// harbor.yml setting: the keys whose use depends on the Harbor version.
+func SettingKeys() []string {
+	profiles, _ := All()
+	var out []string
+	for _, p := range profiles {
+		for _, s := range p.Settings {
+			if !slices.Contains(out, s.Key) {
+				out = append(out, s.Key)
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // EnvFiles are the components an EnvKey may belong to.
@@ -190,6 +235,9 @@ func load(fsys fs.FS) ([]*Profile, error) {
 		if err := loadEnvKeys(fsys, p); err != nil {
 			return nil, err
 		}
+		if err := loadSettings(fsys, p); err != nil {
+			return nil, err
+		}
 		out = append(out, p)
 	}
 	slices.SortFunc(out, func(a, b *Profile) int {
@@ -229,6 +277,42 @@ func loadEnvKeys(fsys fs.FS, p *Profile) error {
 			if o.File == k.File && o.Key == k.Key && overlap(o, k) {
 				return fmt.Errorf("%s: env_key[%d]: %s %s is already written by a row for the same releases", file, i, k.File, k.Key)
 			}
+		}
+	}
+	return nil
+}
+
+// loadSettings reads the profile's settings.toml, if it has one, and checks
+// each row: a key, versions, and no key twice.
+func loadSettings(fsys fs.FS, p *Profile) error {
+	file := path.Join(p.Dir, "settings.toml")
+	data, err := fs.ReadFile(fsys, file)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("read profile: %w", err)
+	}
+	var rows struct {
+		Settings []Setting `toml:"setting"`
+	}
+	md, err := toml.Decode(string(data), &rows)
+	if err != nil {
+		return fmt.Errorf("%s: %w", file, err)
+	}
+	if u := md.Undecoded(); len(u) > 0 {
+		return fmt.Errorf("%s: unknown key %s", file, u[0])
+	}
+	p.Settings = rows.Settings
+	for i, s := range p.Settings {
+		if s.Key == "" || s.YML == "" {
+			return fmt.Errorf("%s: setting[%d]: key and yml are required", file, i)
+		}
+		if err := (EnvKey{File: "core", Key: "X", Since: s.Since, Until: s.Until}).check(); err != nil {
+			return fmt.Errorf("%s: setting[%d]: %w", file, i, err)
+		}
+		if slices.ContainsFunc(p.Settings[:i], func(o Setting) bool { return o.Key == s.Key }) {
+			return fmt.Errorf("%s: setting[%d]: %s is listed twice", file, i, s.Key)
 		}
 	}
 	return nil

@@ -207,6 +207,12 @@ func TestInit(t *testing.T) {
 	}
 	for _, n := range Required(s) {
 		v, ok := f.Values[n.Name]
+		if n.Optional {
+			if ok || !containsNeed(res.Optional, n.Name) {
+				t.Errorf("%s is optional and the operator's: init must list it as optional, not write it", n.Name)
+			}
+			continue
+		}
 		if !n.Generated {
 			if ok || !containsNeed(res.Supply, n.Name) {
 				t.Errorf("%s is the operator's: init must list it, not write it", n.Name)

@@ -53,6 +53,11 @@ var patternHints = map[string]string{
 	`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$`:                                          "use letters, digits, '_', '.' and '-' (at most 64), no spaces",
 	`^[A-Za-z0-9_.:-]{1,15}$`:                                                     "write a network interface name of at most 15 characters, e.g. eth0 or bond0.100",
 	`^[^ ]+$`:                                                                     "write the Redis user name without spaces (Redis refuses them)",
+	`^https?://[^/?#@\s]+$`:                                                       "write scheme://host[:port] without a path, e.g. https://registry.example.com:8443",
+	`^[0-9]+h$`:                                                                   "write whole hours, e.g. 24h",
+	`^(vuln|config|secret)(,(vuln|config|secret))*$`:                              "write a comma-separated list of vuln, config, secret, e.g. vuln,secret",
+	`^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$`:                                   "write a Go duration, e.g. 5m0s or 10m",
+	`^[A-Za-z0-9][A-Za-z0-9._/:@-]*$`:                                             "write an OCI repository such as ghcr.io/aquasecurity/trivy-db, without a scheme",
 }
 
 // imageRegistryHint explains the image_registry and images.mirror pattern,

@@ -35,6 +35,7 @@ var rules = []func(c *check){
 	redis,
 	ports,
 	harbor,
+	settings,
 	tls,
 	lb,
 	sites,
