@@ -169,6 +169,13 @@ func trivy(c *check) {
 		c.warnf("harbor.with_trivy", fmt.Sprintf("write enabled = %t under [harbor.trivy] instead", h.WithTrivy),
 			"with_trivy is deprecated: harbor.trivy.enabled replaces it")
 	}
+	for _, f := range []struct{ key, value string }{{"harbor.trivy.db_repository", h.Trivy.DBRepository},
+		{"harbor.trivy.java_db_repository", h.Trivy.JavaDBRepository}} {
+		if strings.Contains(f.value, "://") {
+			c.errorf(f.key, "write the repository without a scheme, e.g. ghcr.io/aquasecurity/trivy-db",
+				"%q is a URL; Trivy takes an OCI repository (registry/path)", f.value)
+		}
+	}
 	if h.TrivyEnabled() || !c.s.Source.Has("harbor.trivy") {
 		return
 	}
