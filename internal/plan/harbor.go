@@ -3,7 +3,6 @@ package plan
 import (
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/url"
 	"strconv"
 	"strings"
@@ -202,23 +201,17 @@ func (u RedisURL) String(password string) string {
 }
 
 // extEndpoint is the URL clients reach Harbor at: harbor.external_url, or
-// else the load balancer's HTTPS port (tls.mode lb or node) or HTTP port
-// (none), written only when it is not the scheme's default, as prepare
-// derives public_url from hostname and port. Harbor builds the token realm
-// and every URL it hands to clients from it, so a missing port sends them
-// elsewhere.
-func extEndpoint(s *spec.Spec) string {
+// else the plan's entry, as prepare derives public_url from hostname and
+// port: cluster.hostname with the load balancer's HTTPS port (tls.mode lb
+// or node) or HTTP port (none), or, without a balancer, the harbor node's
+// own, written only when it is not the scheme's default. Harbor builds the
+// token realm and every URL it hands to clients from it, so a missing port
+// sends them elsewhere.
+func extEndpoint(s *spec.Spec, prof *profile.Profile) string {
 	if s.Harbor.ExternalURL != "" {
 		return s.Harbor.ExternalURL
 	}
-	scheme, port, std := "https", s.LB.HTTPSPort, 443
-	if s.TLS.Mode == "none" {
-		scheme, port, std = "http", s.LB.HTTPPort, 80
-	}
-	if port == 0 || port == std {
-		return scheme + "://" + s.Cluster.Hostname
-	}
-	return scheme + "://" + net.JoinHostPort(s.Cluster.Hostname, strconv.Itoa(port))
+	return entry(s, prof).URL
 }
 
 func harbor(s *spec.Spec, prof *profile.Profile, e *Endpoints) (*Harbor, error) {
@@ -228,7 +221,7 @@ func harbor(s *spec.Spec, prof *profile.Profile, e *Endpoints) (*Harbor, error) 
 	}
 	hs := &s.Harbor
 	h := &Harbor{
-		ExtEndpoint:         extEndpoint(s),
+		ExtEndpoint:         extEndpoint(s, prof),
 		DataDir:             s.Harbor.DataDir,
 		LogDir:              s.Harbor.LogDir,
 		Syslog:              syslogAddress(s.Cluster.Name),
