@@ -169,6 +169,7 @@ func testRegistry(t *testing.T, driver string) {
 		{"wrong redis password", true, r.wrongRedisPassword},
 		{"htpasswd owner", true, r.htpasswdOwner},
 		{"storage owner", driver == "filesystem", r.storageOwner},
+		{"redirect", driver == "s3", r.redirect},
 	} {
 		if tc.when {
 			t.Run(tc.name, func(t *testing.T) { caught = append(caught, tc.run(t)) })
