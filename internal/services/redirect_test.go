@@ -118,4 +118,3 @@ func renderedWith(t *testing.T, c *Cluster, node, file, old, new string) string 
 	t.Fatalf("no %s of node %s", file, node)
 	return ""
 }
-
