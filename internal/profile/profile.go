@@ -69,7 +69,7 @@ type Profile struct {
 type File struct {
 	Template string `toml:"template"` // relative to the profile's directory
 	Path     string `toml:"path"`     // relative to nodes/<node>/
-	When     string `toml:"when"`     // "trivy": only with harbor.with_trivy; "replication": only on the nodes that set up site replication
+	When     string `toml:"when"`     // "trivy": only with harbor.trivy.enabled; "replication": only on the nodes that set up site replication
 	// Owner "harbor": a secret file a Harbor container reads as HarborUID
 	// (a file mount, not an env_file, which docker reads as root).
 	Owner string `toml:"owner"`
@@ -79,7 +79,7 @@ type File struct {
 type HostDir struct {
 	Base string `toml:"base"` // data_dir | log_dir | storage (the filesystem driver's path)
 	Path string `toml:"path"` // under Base; empty: Base itself
-	When string `toml:"when"` // "trivy": only with harbor.with_trivy
+	When string `toml:"when"` // "trivy": only with harbor.trivy.enabled
 	Why  string `toml:"why"`
 }
 
