@@ -41,6 +41,10 @@ type Harbor struct {
 	// RegistryPort is where the registry is published on the node's own
 	// address, with two or more sites only: the other sites replicate to it.
 	RegistryPort int `json:"registry_port,omitempty"`
+
+	Metric *HarborMetric `json:"metric,omitempty"` // [harbor.metric] enabled
+	Trace  *HarborTrace  `json:"trace,omitempty"`  // [harbor.trace] enabled
+	Log    HarborLog     `json:"log"`
 }
 
 // HarborEnv holds, per component env file, the keys that Harbor's prepare
@@ -60,12 +64,17 @@ type EnvVar struct {
 	Value string `json:"value"`
 }
 
-// harborEnv picks the profile's version-dependent env keys for a version.
-func harborEnv(prof *profile.Profile, version string) HarborEnv {
+// harborEnv picks the profile's version-dependent env keys for a version,
+// with the values of those that come from a spec setting.
+func harborEnv(prof *profile.Profile, s *spec.Spec) HarborEnv {
 	vars := func(file string) []EnvVar {
 		var out []EnvVar
-		for _, k := range prof.Env(version, file) {
-			out = append(out, EnvVar{Key: k.Key, Value: k.Value})
+		for _, k := range prof.Env(s.Harbor.Version, file) {
+			v := k.Value
+			if k.From == "harbor.log.level" {
+				v = s.Harbor.Log.Level
+			}
+			out = append(out, EnvVar{Key: k.Key, Value: v})
 		}
 		return out
 	}
@@ -157,7 +166,10 @@ func harbor(s *spec.Spec, prof *profile.Profile, e *Endpoints) *Harbor {
 		QuotaUpdateProvider: s.Harbor.QuotaUpdateProvider,
 		WithTrivy:           s.Harbor.WithTrivy,
 		LDAP:                ldap(s),
-		Env:                 harborEnv(prof, s.Harbor.Version),
+		Env:                 harborEnv(prof, s),
+		Metric:              harborMetric(s),
+		Trace:               harborTrace(s),
+		Log:                 harborLog(s),
 	}
 	if h.QuotaUpdateProvider == "" {
 		h.QuotaUpdateProvider = "db" // Harbor's own default, written explicitly

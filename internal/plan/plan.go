@@ -324,7 +324,7 @@ func services(s *spec.Spec, img *images, sc *spec.Scope, n spec.Node) []Service 
 	}
 	if n.HasRole(spec.RoleHarbor) {
 		for _, c := range img.harbor {
-			if c.Optional == "trivy" && !s.Harbor.WithTrivy {
+			if c.Optional == "trivy" && !s.Harbor.WithTrivy || c.Optional == "metric" && !s.Harbor.Metric.Enabled {
 				continue
 			}
 			out = append(out, Service{Name: c.Name, Image: c.ImageRef(img.harborRegistry, s.Harbor.Version)})

@@ -66,7 +66,7 @@ type Profile struct {
 type File struct {
 	Template string `toml:"template"` // relative to the profile's directory
 	Path     string `toml:"path"`     // relative to nodes/<node>/
-	When     string `toml:"when"`     // "trivy": only with harbor.with_trivy; "replication": only on the nodes that set up site replication
+	When     string `toml:"when"`     // "trivy": only with harbor.with_trivy; "replication": only on the nodes that set up site replication; "metric": only with harbor.metric.enabled
 	// Owner "harbor": a secret file a Harbor container reads as HarborUID
 	// (a file mount, not an env_file, which docker reads as root).
 	Owner string `toml:"owner"`
@@ -86,9 +86,15 @@ type EnvKey struct {
 	File  string `toml:"file"`  // the component: core | jobservice | registryctl | trivy
 	Key   string `toml:"key"`   // e.g. REPLICATION_ADAPTER_WHITELIST
 	Value string `toml:"value"` // a constant, never a secret
+	// From names the spec setting the value comes from instead of Value
+	// (one of EnvSources), e.g. "harbor.log.level".
+	From  string `toml:"from"`
 	Since string `toml:"since"` // the first release that writes it; empty: every release
 	Until string `toml:"until"` // the first release that no longer writes it; empty: still written
 }
+
+// EnvSources are the spec settings an EnvKey's value may come from.
+var EnvSources = []string{"harbor.log.level"}
 
 // EnvFiles are the components an EnvKey may belong to.
 var EnvFiles = []string{"core", "jobservice", "registryctl", "trivy"}
@@ -122,7 +128,7 @@ type Component struct {
 	Name     string `toml:"name"`
 	Image    string `toml:"image"`
 	Tag      string `toml:"tag"`      // fmt format of the Harbor version; default "v%s"
-	Optional string `toml:"optional"` // the spec switch that enables it, e.g. "trivy"
+	Optional string `toml:"optional"` // the spec switch that enables it: "trivy" (harbor.with_trivy), "metric" (harbor.metric.enabled)
 }
 
 // ImageRef is the component's image for a Harbor version under a registry
@@ -150,6 +156,12 @@ var (
 	// (goharbor/harbor#22770); core, jobservice and trivy read the user from
 	// their Redis URLs earlier, but the registry would send the password alone.
 	RedisUsername = Feature{Name: "a Redis username in the registry", Since: "2.15.0"}
+	// The harbor.yml keys of [harbor.metric], [harbor.trace] and
+	// [harbor.log], by the first harbor.yml (or harbor.cfg) that has them.
+	Metric              = Feature{Name: "metric", Since: "2.2.0"}
+	Trace               = Feature{Name: "trace", Since: "2.4.0"}
+	LogLevel            = Feature{Name: "log.level", Since: "1.8.0"}
+	LogExternalEndpoint = Feature{Name: "log.external_endpoint", Since: "1.9.0"}
 )
 
 var (
@@ -239,6 +251,9 @@ var envKeyName = regexp.MustCompile(`^[A-Z_][A-Z0-9_]*$`)
 func (k EnvKey) check() error {
 	if !slices.Contains(EnvFiles, k.File) {
 		return fmt.Errorf("file %q is none of %s", k.File, strings.Join(EnvFiles, ", "))
+	}
+	if k.From != "" && (!slices.Contains(EnvSources, k.From) || k.Value != "") {
+		return fmt.Errorf("%s: from %q: want one of %s, and no value", k.Key, k.From, strings.Join(EnvSources, ", "))
 	}
 	if !envKeyName.MatchString(k.Key) {
 		return fmt.Errorf("key %q is not an env key name", k.Key)

@@ -128,6 +128,10 @@ var (
 	// random, and render must be deterministic.
 	RegistryHtpasswd   = Def{Name: "registry_htpasswd", Generated: true, Check: bcryptHash}
 	LDAPSearchPassword = Def{Name: "ldap_search_password"}
+	// JaegerPassword is the Jaeger collector's password for
+	// harbor.trace.jaeger.username: the operator's, and optional (a
+	// collector without authentication needs none).
+	JaegerPassword = Def{Name: "jaeger_password", Optional: true}
 )
 
 // Need is a secret the spec needs, with the reason.
@@ -176,6 +180,9 @@ func Required(s *spec.Spec) []Need {
 	}
 	if s.Harbor.AuthMode == "ldap_auth" && s.Harbor.LDAP != nil && s.Harbor.LDAP.SearchDN != "" {
 		add(LDAPSearchPassword, "the LDAP search DN's password")
+	}
+	if t := s.Harbor.Trace; t.Enabled && t.Jaeger != nil && t.Jaeger.Endpoint != "" {
+		add(JaegerPassword, "the Jaeger collector's password, if it requires one (absent: none is sent)")
 	}
 	slices.SortFunc(out, func(a, b Need) int { return strings.Compare(a.Name, b.Name) })
 	return out
@@ -270,7 +277,7 @@ func KnownNames() []string {
 // known is every secret of SPEC.md §3.
 var known = []Def{AdminPassword, DBPassword, DBRootPassword, GaleraSSTPassword, RedisPassword, CoreSecret,
 	JobserviceSecret, CSRFKey, SecretKey, RegistryHTTPSecret, RegistryPassword, SwiftKey, S3AccessKey,
-	S3SecretKey, KeepalivedAuthPass, TokenPrivateKey, RegistryHtpasswd, LDAPSearchPassword}
+	S3SecretKey, KeepalivedAuthPass, TokenPrivateKey, RegistryHtpasswd, LDAPSearchPassword, JaegerPassword}
 
 // DefaultPath is the secrets file beside a spec: harborgen.toml ->
 // harborgen.secrets.toml.
