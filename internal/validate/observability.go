@@ -72,12 +72,12 @@ func traceExporter(c *check) {
 				c.errorf("harbor.trace.jaeger.agent_host", "write a host name or an IP address",
 					"%q is not a host name or IP address", j.AgentHost)
 			}
-			if j.AgentPort == 0 {
+			if j.AgentPort == 0 && !c.s.Source.Has("harbor.trace.jaeger.agent_port") {
 				c.errorf("harbor.trace.jaeger", "add agent_port, e.g. 6831 (jaeger.thrift in compact mode)",
 					"the Jaeger agent host has no agent_port")
 			}
 		}
-		if j.Username != "" && j.Endpoint == "" {
+		if j.Username != "" && j.Endpoint == "" && j.AgentHost != "" {
 			c.warnf("harbor.trace.jaeger.username", "remove username, or use a collector endpoint",
 				"a Jaeger agent takes no user: username is only sent to a collector endpoint")
 		}
