@@ -2,7 +2,9 @@ package render_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,6 +17,8 @@ import (
 	"github.com/Masterminds/semver/v3"
 	"github.com/compose-spec/compose-go/v2/dotenv"
 
+	"github.com/harborgen/harborgen/internal/plan"
+	"github.com/harborgen/harborgen/internal/render"
 	"github.com/harborgen/harborgen/internal/spec"
 	"github.com/harborgen/harborgen/internal/tree"
 	"github.com/harborgen/harborgen/internal/validate"
@@ -532,5 +536,63 @@ func TestObservabilityLinesArePrepares(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestHostileTraceValuesRoundTrip puts the hostile characters into every
+// free-text trace setting and the Jaeger password: each env file must read
+// back (compose's dotenv parser) exactly the value, TRACE_ATTRIBUTES as the
+// JSON of the table.
+func TestHostileTraceValuesRoundTrip(t *testing.T) {
+	attrs := "attributes = { " + strconv.Quote("k"+hostile) + " = " + strconv.Quote(hostile) + " }\n"
+	for _, tc := range []struct {
+		name, fragment string
+		want           map[string]string
+	}{
+		{"jaeger", traceOn + "namespace = " + strconv.Quote(hostile) + "\n" + attrs + jaegerColl + "username = " + strconv.Quote(hostile) + "\n",
+			map[string]string{"TRACE_NAMESPACE": hostile, "TRACE_JAEGER_USERNAME": hostile, "TRACE_JAEGER_PASSWORD": hostile}},
+		{"otel", traceOn + "[harbor.trace.otel]\nendpoint = " + strconv.Quote(hostile) + "\nurl_path = " + strconv.Quote("/"+hostile) + "\n",
+			map[string]string{"TRACE_OTEL_ENDPOINT": hostile, "TRACE_OTEL_URL_PATH": "/" + hostile}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := obsSpec(t, "2.15.2", tc.fragment)
+			p, err := plan.Build(s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			vals := fakeSecrets(t, s)
+			if _, ok := vals["jaeger_password"]; ok {
+				vals["jaeger_password"] = hostile
+			}
+			tr, err := render.Tree(p, "harborgen.toml", vals)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, files := range [][]string{
+				{"harbor/common/config/core/env", "secrets/core.env"},
+				{"harbor/common/config/jobservice/env", "secrets/jobservice.env"},
+				{"secrets/registryctl.env"},
+			} {
+				got := map[string]string{}
+				for _, name := range files {
+					env, err := dotenv.ParseWithLookup(bytes.NewReader(file(t, tr, "nodes/harbor01/"+name)), func(string) (string, bool) { return "", false })
+					if err != nil {
+						t.Fatalf("%s does not parse: %v", name, err)
+					}
+					maps.Copy(got, env)
+				}
+				for k, v := range tc.want {
+					if got[k] != v {
+						t.Errorf("%s: %s reads back %q, want %q", files[0], k, got[k], v)
+					}
+				}
+				if tc.name == "jaeger" {
+					var a map[string]string
+					if err := json.Unmarshal([]byte(got["TRACE_ATTRIBUTES"]), &a); err != nil || a["k"+hostile] != hostile || len(a) != 1 {
+						t.Errorf("%s: TRACE_ATTRIBUTES reads back %q (%v)", files[0], got["TRACE_ATTRIBUTES"], err)
+					}
+				}
+			}
+		})
 	}
 }
