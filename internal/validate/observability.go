@@ -21,6 +21,11 @@ func observability(c *check) {
 	}
 	if h.Metric.Enabled && !profile.Has(v, profile.Metric) {
 		tooOld(c.first("harbor.metric.enabled", "harbor.metric"), profile.Metric)
+	} else if h.Metric.Enabled && h.Metric.Path != "/metrics" && c.s.Source.Has("harbor.metric.path") {
+		// prepare's exporter env has HARBOR_EXPORTER_METRICS_PATH=/metrics
+		// whatever the path, and the proxy passes the request URI unchanged.
+		c.warnf("harbor.metric.path", `keep path = "/metrics" to scrape the exporter through the proxy; the components answer at any path`,
+			"Harbor's exporter serves /metrics only: %s without ?comp= reaches it and gets 404 (as with Harbor's own prepare)", h.Metric.Path)
 	}
 	if h.Trace.Enabled && !profile.Has(v, profile.Trace) {
 		tooOld(c.first("harbor.trace.enabled", "harbor.trace"), profile.Trace)
