@@ -596,3 +596,30 @@ func TestHostileTraceValuesRoundTrip(t *testing.T) {
 		})
 	}
 }
+
+// TestLogRotationHarbor15: Harbor 1.5's harbor.cfg has log_rotate_count and
+// log_rotate_size (its prepare writes them into the same logrotate.conf), so
+// rotate_count and rotate_size reach the 1.5 profile too.
+func TestLogRotationHarbor15(t *testing.T) {
+	src, err := os.ReadFile("../../examples/ha-galera-ceph/harborgen.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := strings.Replace(string(src), "\n[tls]", "\n[harbor.log]\nrotate_count = 7\nrotate_size = \"50M\"\n\n[tls]", 1)
+	s, d := spec.Parse("obs15.toml", []byte(text), spec.TOML)
+	if s == nil {
+		t.Fatal(d.Items())
+	}
+	validate.Validate(s, d, validate.Options{})
+	if d.HasErrors(false) || s.Harbor.Log.RotateCount != 7 {
+		t.Fatalf("invalid, or the table was not inserted: %v", d.Items())
+	}
+	_, tr, _ := renderSpec(t, s)
+	node := s.NodesWithRole(spec.RoleHarbor)[0].Name
+	conf := string(file(t, tr, "nodes/"+node+"/harbor/common/config/log/logrotate.conf"))
+	for _, want := range []string{"\n    rotate 7\n", "\n    size 50M\n"} {
+		if !strings.Contains(conf, want) {
+			t.Errorf("Harbor 1.5 logrotate.conf has no %q:\n%s", strings.TrimSpace(want), conf)
+		}
+	}
+}
