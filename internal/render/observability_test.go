@@ -623,3 +623,157 @@ func TestLogRotationHarbor15(t *testing.T) {
 		}
 	}
 }
+
+// obsVariants are the settings under which prepare's env templates write
+// keys they write in no other case: each with the spec fragment that turns
+// it on and the template conditions that become true.
+var obsVariants = []struct {
+	name, fragment string
+	on             []string
+}{
+	{"metric", metricOn, []string{"metric.enabled"}},
+	{"jaeger", traceOn + jaegerColl, []string{"trace.enabled", "trace.jaeger.enabled"}},
+	{"otel", traceOn + otelOn, []string{"trace.enabled", "trace.otel.enabled"}},
+}
+
+// obsEnvFiles are envFiles and the exporter's env, which prepare writes
+// only with metric.enabled.
+var obsEnvFiles = append(slices.Clone(envFiles), struct {
+	component, jinja string
+	files            []string
+}{"exporter", "exporter", []string{"harbor/common/config/exporter/env", "secrets/exporter.env"}})
+
+const obsKeysFile = "testdata/observability/prepare-keys.txt"
+
+// TestObservabilityKeySetsMatchPrepare compares, at every recorded release
+// of profile 2, the env keys that turning metrics, Jaeger or OpenTelemetry
+// tracing on adds to each component (core, jobservice, registryctl, Trivy,
+// the exporter) with the keys prepare's templates write only then
+// (testdata/observability/prepare-keys.txt, re-read with -prepare-mirror):
+// the same keys, and prepare's constants as prepare writes them.
+func TestObservabilityKeySetsMatchPrepare(t *testing.T) {
+	if *prepareMirror != "" {
+		writeObsKeys(t, *prepareMirror)
+	}
+	data, err := os.ReadFile(obsKeysFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string][]string{} // "tag variant component" -> KEY or KEY=constant
+	for _, line := range strings.Split(string(data), "\n") {
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		head, key, ok := strings.Cut(line, ": ")
+		if !ok {
+			t.Fatalf("%s: bad line %q", obsKeysFile, line)
+		}
+		want[head] = append(want[head], key)
+	}
+	tags := 0
+	for _, ks := range readKeySets(t) {
+		tags++
+		t.Run(ks.Tag, func(t *testing.T) {
+			base := envOfSpec(t, obsSpec(t, ks.Version, ""))
+			for _, v := range obsVariants {
+				on := envOfSpec(t, obsSpec(t, ks.Version, v.fragment))
+				for _, ef := range obsEnvFiles {
+					head := ks.Tag + " " + v.name + " " + ef.component
+					var got []string
+					for key, value := range on[ef.component] {
+						if _, ok := base[ef.component][key]; !ok {
+							got = append(got, key+"="+value)
+						}
+					}
+					slices.Sort(got)
+					exp := want[head]
+					for _, pk := range exp {
+						k, constant, literal := strings.Cut(pk, "=")
+						i := slices.IndexFunc(got, func(g string) bool { return strings.HasPrefix(g, k+"=") })
+						switch {
+						case i < 0:
+							t.Errorf("%s: prepare writes %s, harborgen does not", head, k)
+						case literal && got[i] != k+"="+constant:
+							t.Errorf("%s: harborgen writes %s, prepare %s", head, got[i], pk)
+						}
+					}
+					for _, g := range got {
+						k, _, _ := strings.Cut(g, "=")
+						if !slices.ContainsFunc(exp, func(pk string) bool { return pk == k || strings.HasPrefix(pk, k+"=") }) {
+							t.Errorf("%s: harborgen writes %s, prepare does not", head, k)
+						}
+					}
+				}
+			}
+		})
+	}
+	if tags == 0 || len(want) == 0 {
+		t.Fatal("no recorded release: the test would prove nothing")
+	}
+}
+
+// envOfSpec renders a spec and reads harbor01's env of each component
+// (committed file and secrets twin) as KEY -> raw value.
+func envOfSpec(t *testing.T, s *spec.Spec) map[string]map[string]string {
+	t.Helper()
+	files := nodeFiles(t, s)
+	out := map[string]map[string]string{}
+	for _, ef := range obsEnvFiles {
+		out[ef.component] = map[string]string{}
+		for _, name := range ef.files {
+			for _, line := range strings.Split(string(files[name]), "\n") {
+				if k, v, ok := strings.Cut(line, "="); ok && !strings.HasPrefix(line, "#") {
+					out[ef.component][k] = v
+				}
+			}
+		}
+	}
+	return out
+}
+
+// writeObsKeys records, per release of profile 2 and variant, the keys each
+// component's env template writes with the variant on and not without it.
+func writeObsKeys(t *testing.T, gitDir string) {
+	t.Helper()
+	saved := maps.Clone(prepareConditions)
+	defer func() { prepareConditions = saved }()
+	keysAt := func(tag, jinja string, on []string) []string {
+		prepareConditions = maps.Clone(saved)
+		for _, c := range on {
+			prepareConditions[c] = true
+		}
+		text, err := exec.Command("git", "-C", gitDir, "show", tag+":make/photon/prepare/templates/"+jinja+"/env.jinja").Output()
+		if err != nil {
+			t.Fatalf("%s %s: %v", tag, jinja, err)
+		}
+		keys, err := jinjaKeys(text)
+		if err != nil {
+			t.Fatalf("%s %s: %v", tag, jinja, err)
+		}
+		return keys
+	}
+	var b strings.Builder
+	b.WriteString("# The env keys Harbor's prepare writes only with metric.enabled, or with trace.enabled and a\n")
+	b.WriteString("# Jaeger or OpenTelemetry exporter (make/photon/prepare/templates/*/env.jinja at each tag):\n")
+	b.WriteString("# \"<tag> <variant> <component>: KEY\", KEY=value for a constant.\n")
+	for _, ks := range readKeySets(t) {
+		for _, v := range obsVariants {
+			for _, ef := range obsEnvFiles {
+				var base []string
+				if ef.component != "exporter" { // prepare writes the exporter's env only with metrics
+					base = keysAt(ks.Tag, ef.jinja, nil)
+				}
+				for _, k := range keysAt(ks.Tag, ef.jinja, v.on) {
+					name, _, _ := strings.Cut(k, "=")
+					if !slices.ContainsFunc(base, func(b string) bool { return b == name || strings.HasPrefix(b, name+"=") }) &&
+						(ef.component != "exporter" || v.name == "metric") {
+						fmt.Fprintf(&b, "%s %s %s: %s\n", ks.Tag, v.name, ef.component, k)
+					}
+				}
+			}
+		}
+	}
+	if err := os.WriteFile(obsKeysFile, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
