@@ -79,6 +79,11 @@ func TestEveryObjectIsClosed(t *testing.T) {
 			return
 		}
 		objects++
+		// A table of free names (trace.attributes) is a map in Go: its
+		// values are typed instead.
+		if _, free := m["additionalProperties"].(map[string]any); free && !hasProps {
+			return
+		}
 		if m["additionalProperties"] != false {
 			t.Errorf("%s: additionalProperties is %v, want false", pointerName(ptr), m["additionalProperties"])
 		}
@@ -221,6 +226,13 @@ func (w *walker) compareType(ft reflect.Type, node map[string]any, path, ptr str
 	switch ft.Kind() {
 	case reflect.Struct:
 		w.compareStruct(ft, node, path, ptr)
+	case reflect.Map:
+		values, ok := node["additionalProperties"].(map[string]any)
+		if !ok || ft.Key().Kind() != reflect.String {
+			w.problemf("%s: the schema object of a Go map has no additionalProperties schema", path)
+			return
+		}
+		w.compareType(ft.Elem(), values, path+".*", ptr+"/additionalProperties")
 	case reflect.Slice:
 		items, ok := node["items"].(map[string]any)
 		if !ok {
@@ -242,9 +254,11 @@ func jsonType(k reflect.Kind) string {
 		return "integer"
 	case reflect.Bool:
 		return "boolean"
+	case reflect.Float64:
+		return "number"
 	case reflect.Slice:
 		return "array"
-	case reflect.Struct:
+	case reflect.Struct, reflect.Map:
 		return "object"
 	}
 	return "unsupported Go kind " + k.String()
@@ -285,6 +299,11 @@ func parseDefault(tag string, ft reflect.Type) (any, error) {
 		return n, err
 	case reflect.Bool:
 		return strconv.ParseBool(tag)
+	case reflect.Float64:
+		if _, err := strconv.ParseFloat(tag, 64); err != nil {
+			return nil, err
+		}
+		return normalize(json.Number(tag)), nil
 	case reflect.Slice:
 		list := []any{}
 		for _, part := range strings.Split(tag, ",") {
@@ -494,6 +513,34 @@ insecure = false
 timeout = "10m0s"
 db_repository = "mirror.corp.example/aquasecurity/trivy-db"
 java_db_repository = "mirror.corp.example/aquasecurity/trivy-java-db"
+[harbor.metric]
+enabled = true
+port = 9091
+path = "/metrics"
+[harbor.trace]
+enabled = true
+sample_rate = 0.5
+namespace = "registry"
+attributes = { application = "harbor" }
+[harbor.trace.jaeger]
+endpoint = "http://jaeger.example.com:14268/api/traces"
+username = "harbor"
+agent_host = "jaeger.example.com"
+agent_port = 6831
+[harbor.trace.otel]
+endpoint = "otel.example.com:4318"
+url_path = "/v1/traces"
+compression = true
+insecure = true
+timeout = 10
+[harbor.log]
+level = "warning"
+rotate_count = 20
+rotate_size = "100M"
+[harbor.log.external_endpoint]
+protocol = "udp"
+host = "syslog.example.com"
+port = 514
 
 [tls]
 mode = "lb"

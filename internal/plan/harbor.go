@@ -53,8 +53,11 @@ type Harbor struct {
 	MaxJobDurationHours int                 `json:"max_job_duration_hours"`
 	Notification        HarborNotification  `json:"notification"`
 	UploadPurging       HarborUploadPurging `json:"upload_purging"`
-	Cache               *HarborCache        `json:"cache,omitempty"` // cache.enabled only
-	Trivy               *HarborTrivy        `json:"trivy,omitempty"` // with the Trivy adapter only
+	Cache               *HarborCache        `json:"cache,omitempty"`  // cache.enabled only
+	Trivy               *HarborTrivy        `json:"trivy,omitempty"`  // with the Trivy adapter only
+	Metric              *HarborMetric       `json:"metric,omitempty"` // [harbor.metric] enabled
+	Trace               *HarborTrace        `json:"trace,omitempty"`  // [harbor.trace] enabled
+	Log                 HarborLog           `json:"log"`
 }
 
 // HarborNotification is jobservice's webhook job settings.
@@ -100,6 +103,7 @@ func settingValues(s *spec.Spec) map[string]string {
 		"trivy.skip_java_db_update":           strconv.FormatBool(t.SkipJavaDBUpdate),
 		"trivy.db_repository":                 t.DBRepository,
 		"trivy.java_db_repository":            t.JavaDBRepository,
+		"log.level":                           s.Harbor.Log.Level,
 	}
 }
 
@@ -232,6 +236,9 @@ func harbor(s *spec.Spec, prof *profile.Profile, e *Endpoints) (*Harbor, error) 
 		WithTrivy:           hs.TrivyEnabled(),
 		LDAP:                ldap(s),
 		Env:                 env,
+		Metric:              harborMetric(s),
+		Trace:               harborTrace(s),
+		Log:                 harborLog(s),
 		LoggerSweeperDays:   hs.LoggerSweeperDuration,
 		MaxJobDurationHours: hs.MaxJobDurationHours,
 		Notification: HarborNotification{WebhookJobMaxRetry: hs.Notification.WebhookJobMaxRetry,

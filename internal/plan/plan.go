@@ -331,7 +331,7 @@ func services(s *spec.Spec, img *images, sc *spec.Scope, n spec.Node) []Service 
 	}
 	if n.HasRole(spec.RoleHarbor) {
 		for _, c := range img.harbor {
-			if c.Optional == "trivy" && !s.Harbor.TrivyEnabled() {
+			if c.Optional == "trivy" && !s.Harbor.TrivyEnabled() || c.Optional == "metric" && !s.Harbor.Metric.Enabled {
 				continue
 			}
 			out = append(out, Service{Name: c.Name, Image: c.ImageRef(img.harborRegistry, s.Harbor.Version)})

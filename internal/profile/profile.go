@@ -69,7 +69,7 @@ type Profile struct {
 type File struct {
 	Template string `toml:"template"` // relative to the profile's directory
 	Path     string `toml:"path"`     // relative to nodes/<node>/
-	When     string `toml:"when"`     // "trivy": only with harbor.trivy.enabled; "replication": only on the nodes that set up site replication
+	When     string `toml:"when"`     // "trivy": only with harbor.trivy.enabled; "replication": only on the nodes that set up site replication; "metric": only with harbor.metric.enabled
 	// Owner "harbor": a secret file a Harbor container reads as HarborUID
 	// (a file mount, not an env_file, which docker reads as root).
 	Owner string `toml:"owner"`
@@ -167,7 +167,7 @@ type Component struct {
 	Name     string `toml:"name"`
 	Image    string `toml:"image"`
 	Tag      string `toml:"tag"`      // fmt format of the Harbor version; default "v%s"
-	Optional string `toml:"optional"` // the spec switch that enables it, e.g. "trivy"
+	Optional string `toml:"optional"` // the spec switch that enables it: "trivy" (harbor.with_trivy), "metric" (harbor.metric.enabled)
 }
 
 // ImageRef is the component's image for a Harbor version under a registry
@@ -195,6 +195,12 @@ var (
 	// (goharbor/harbor#22770); core, jobservice and trivy read the user from
 	// their Redis URLs earlier, but the registry would send the password alone.
 	RedisUsername = Feature{Name: "a Redis username in the registry", Since: "2.15.0"}
+	// The harbor.yml keys of [harbor.metric], [harbor.trace] and
+	// [harbor.log], by the first harbor.yml (or harbor.cfg) that has them.
+	Metric              = Feature{Name: "metric", Since: "2.2.0"}
+	Trace               = Feature{Name: "trace", Since: "2.4.0"}
+	LogLevel            = Feature{Name: "log.level", Since: "1.8.0"}
+	LogExternalEndpoint = Feature{Name: "log.external_endpoint", Since: "1.9.0"}
 )
 
 var (

@@ -131,6 +131,10 @@ var (
 	// TrivyGitHubToken is harbor.yml's trivy.github_token, optional: it
 	// raises GitHub's rate limit for Trivy's database downloads.
 	TrivyGitHubToken = Def{Name: "trivy_github_token", Optional: true, Check: githubToken}
+	// JaegerPassword is the Jaeger collector's password for
+	// harbor.trace.jaeger.username: the operator's, and optional (a
+	// collector without authentication needs none).
+	JaegerPassword = Def{Name: "jaeger_password", Optional: true}
 )
 
 // githubToken accepts what GitHub issues (ghp_..., github_pat_...): one
@@ -196,6 +200,9 @@ func Required(s *spec.Spec) []Need {
 	}
 	if s.Harbor.TrivyEnabled() {
 		add(TrivyGitHubToken, "Trivy's GitHub token (harbor.yml trivy.github_token), if you have one: raises GitHub's rate limit for the database download (absent: anonymous)")
+	}
+	if t := s.Harbor.Trace; t.Enabled && t.Jaeger != nil && t.Jaeger.Endpoint != "" {
+		add(JaegerPassword, "the Jaeger collector's password, if it requires one (absent: none is sent)")
 	}
 	slices.SortFunc(out, func(a, b Need) int { return strings.Compare(a.Name, b.Name) })
 	return out
@@ -291,7 +298,7 @@ func KnownNames() []string {
 var known = []Def{AdminPassword, DBPassword, DBRootPassword, GaleraSSTPassword, RedisPassword, CoreSecret,
 	JobserviceSecret, CSRFKey, SecretKey, RegistryHTTPSecret, RegistryPassword, SwiftKey, S3AccessKey,
 	S3SecretKey, KeepalivedAuthPass, TokenPrivateKey, RegistryHtpasswd, LDAPSearchPassword,
-	TrivyGitHubToken}
+	TrivyGitHubToken, JaegerPassword}
 
 // DefaultPath is the secrets file beside a spec: harborgen.toml ->
 // harborgen.secrets.toml.

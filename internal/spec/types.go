@@ -56,6 +56,64 @@ type Harbor struct {
 	LogDir              string   `toml:"log_dir" yaml:"log_dir" default:"/var/log/harbor"`
 	LDAP                *LDAP    `toml:"ldap" yaml:"ldap"`
 	Proxy               *Proxy   `toml:"proxy" yaml:"proxy"`
+	Metric              Metric   `toml:"metric" yaml:"metric"`
+	Trace               Trace    `toml:"trace" yaml:"trace"`
+	Log                 Log      `toml:"log" yaml:"log"`
+}
+
+// Metric is harbor.yml's metric section: Prometheus metrics of core,
+// jobservice and the registry on Port at Path, the exporter service, and
+// the proxy publishing them all on the node's Port.
+type Metric struct {
+	Enabled bool   `toml:"enabled" yaml:"enabled" default:"false"`
+	Port    int    `toml:"port" yaml:"port" default:"9090"`
+	Path    string `toml:"path" yaml:"path" default:"/metrics"`
+}
+
+// Trace is harbor.yml's trace section: distributed tracing of core,
+// jobservice and registryctl to a Jaeger or OpenTelemetry collector.
+type Trace struct {
+	Enabled    bool              `toml:"enabled" yaml:"enabled" default:"false"`
+	SampleRate float64           `toml:"sample_rate" yaml:"sample_rate" default:"1"`
+	Namespace  string            `toml:"namespace" yaml:"namespace"`
+	Attributes map[string]string `toml:"attributes" yaml:"attributes"`
+	Jaeger     *Jaeger           `toml:"jaeger" yaml:"jaeger"`
+	Otel       *Otel             `toml:"otel" yaml:"otel"`
+}
+
+// Jaeger is a Jaeger exporter: a collector Endpoint, or an agent at
+// AgentHost:AgentPort. Its password is the jaeger_password secret.
+type Jaeger struct {
+	Endpoint  string `toml:"endpoint" yaml:"endpoint"`
+	Username  string `toml:"username" yaml:"username"`
+	AgentHost string `toml:"agent_host" yaml:"agent_host"`
+	AgentPort int    `toml:"agent_port" yaml:"agent_port"`
+}
+
+// Otel is an OpenTelemetry (OTLP over HTTP) exporter.
+type Otel struct {
+	Endpoint    string `toml:"endpoint" yaml:"endpoint"`
+	URLPath     string `toml:"url_path" yaml:"url_path"`
+	Compression bool   `toml:"compression" yaml:"compression" default:"false"`
+	Insecure    bool   `toml:"insecure" yaml:"insecure" default:"false"`
+	Timeout     int    `toml:"timeout" yaml:"timeout" default:"10"`
+}
+
+// Log is harbor.yml's log section: the components' log level, the log
+// container's rotation of its files, and an optional syslog server the log
+// container forwards to instead of writing files.
+type Log struct {
+	Level            string       `toml:"level" yaml:"level" default:"info"`
+	RotateCount      int          `toml:"rotate_count" yaml:"rotate_count" default:"50"`
+	RotateSize       string       `toml:"rotate_size" yaml:"rotate_size" default:"200M"`
+	ExternalEndpoint *LogEndpoint `toml:"external_endpoint" yaml:"external_endpoint"`
+}
+
+// LogEndpoint is a syslog server.
+type LogEndpoint struct {
+	Protocol string `toml:"protocol" yaml:"protocol" default:"tcp"`
+	Host     string `toml:"host" yaml:"host"`
+	Port     int    `toml:"port" yaml:"port" default:"5140"`
 }
 
 // TrivyEnabled reports whether the Trivy adapter runs: trivy.enabled, or

@@ -3,6 +3,7 @@ package validate
 import (
 	"errors"
 	"fmt"
+	"math/big"
 	"strconv"
 	"strings"
 	"sync"
@@ -142,9 +143,9 @@ func schemaDiagnostic(c *check, e *jsonschema.ValidationError) {
 	case *kind.Const:
 		c.errorf(path, fmt.Sprintf("write %s", show(k.Want)), "%s is not supported; this harborgen reads %s", show(k.Got), show(k.Want))
 	case *kind.Minimum:
-		c.errorf(path, "use "+k.Want.RatString()+" or more", "%s is below the minimum %s", k.Got.RatString(), k.Want.RatString())
+		c.errorf(path, "use "+number(k.Want)+" or more", "%s is below the minimum %s", number(k.Got), number(k.Want))
 	case *kind.Maximum:
-		c.errorf(path, "use "+k.Want.RatString()+" or less", "%s is above the maximum %s", k.Got.RatString(), k.Want.RatString())
+		c.errorf(path, "use "+number(k.Want)+" or less", "%s is above the maximum %s", number(k.Got), number(k.Want))
 	case *kind.MinLength:
 		if k.Got == 0 {
 			c.errorf(path, "give a value", "the value is empty")
@@ -161,6 +162,15 @@ func schemaDiagnostic(c *check, e *jsonschema.ValidationError) {
 	default:
 		c.errorf(path, "", "%s", e.ErrorKind.LocalizedString(printer))
 	}
+}
+
+// number prints a schema number as the spec writes it: 70000, 1.5 (not 3/2).
+func number(r *big.Rat) string {
+	if r.IsInt() {
+		return r.RatString()
+	}
+	f, _ := r.Float64()
+	return strconv.FormatFloat(f, 'g', -1, 64)
 }
 
 // show prints a schema value the way the spec writes it.

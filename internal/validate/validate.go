@@ -41,6 +41,7 @@ var rules = []func(c *check){
 	sites,
 	images,
 	outbound,
+	observability,
 }
 
 // Validate adds to d every diagnostic about s: schema violations, the
