@@ -135,6 +135,11 @@ func SettingKeys() []string {
 	return out
 }
 
+// EnvSources are the settings an EnvKey's From may name: the keys of
+// internal/plan's settingValues (a plan test keeps the two equal).
+var EnvSources = []string{"jobservice.max_job_duration_seconds", "log.level",
+	"trivy.db_repository", "trivy.java_db_repository", "trivy.skip_java_db_update"}
+
 // EnvFiles are the components an EnvKey may belong to.
 var EnvFiles = []string{"core", "jobservice", "registryctl", "trivy"}
 
@@ -329,6 +334,9 @@ var envKeyName = regexp.MustCompile(`^[A-Z_][A-Z0-9_]*$`)
 func (k EnvKey) check() error {
 	if !slices.Contains(EnvFiles, k.File) {
 		return fmt.Errorf("file %q is none of %s", k.File, strings.Join(EnvFiles, ", "))
+	}
+	if k.From != "" && !slices.Contains(EnvSources, k.From) {
+		return fmt.Errorf("%s: from %q: want one of %s", k.Key, k.From, strings.Join(EnvSources, ", "))
 	}
 	if !envKeyName.MatchString(k.Key) {
 		return fmt.Errorf("key %q is not an env key name", k.Key)

@@ -152,7 +152,6 @@ func TestEnvKeysRejected(t *testing.T) {
 		{"unknown field", "[[env_key]]\nfile = \"core\"\nkey = \"A\"\nsinse = \"2.14.0\"\n", "unknown key"},
 		{"overlap", "[[env_key]]\nfile = \"core\"\nkey = \"A\"\nuntil = \"2.14.0\"\n[[env_key]]\nfile = \"core\"\nkey = \"A\"\nsince = \"2.13.0\"\n", "already written"},
 		{"unknown source", "[[env_key]]\nfile = \"core\"\nkey = \"A\"\nfrom = \"harbor.nope\"\n", `from "harbor.nope"`},
-		{"source and value", "[[env_key]]\nfile = \"core\"\nkey = \"A\"\nvalue = \"x\"\nfrom = \"harbor.log.level\"\n", "and no value"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			fsys := fstest.MapFS{
