@@ -101,6 +101,8 @@ type Node struct {
 	Harbor    *Harbor      `json:"harbor,omitempty"`    // harbor nodes only
 	RGW       *RGWUser     `json:"rgw,omitempty"`       // ceph-admin nodes whose scope has [storage.rgw]
 	Galera    *Galera      `json:"galera,omitempty"`    // galera members (engine galera)
+	Patroni   *Patroni     `json:"patroni,omitempty"`   // postgres members (engine patroni)
+	Etcd      *Etcd        `json:"etcd,omitempty"`      // Patroni's etcd members
 	Redis     *RedisServer `json:"redis,omitempty"`     // redis nodes of a rendered Redis tier
 	Sentinel  *Sentinel    `json:"sentinel,omitempty"`  // sentinel nodes (mode sentinel)
 	LB        *Balancer    `json:"lb,omitempty"`        // lb nodes
@@ -211,6 +213,7 @@ func Build(s *spec.Spec) (*Plan, error) {
 				node.RGW = rgwUser(&sc.Storage)
 			}
 			node.Galera = galeraMember(s, n)
+			node.Patroni, node.Etcd = patroniMember(s, prof, n), etcdMember(s, n)
 			node.Redis = redisServer(s, prof, &sc, n)
 			node.Sentinel = sentinel(prof, &sc, n)
 			node.LB = balancer(s, &sc, n)
@@ -232,7 +235,7 @@ func Build(s *spec.Spec) (*Plan, error) {
 			if n.Site == "" {
 				p.Nodes = append(p.Nodes, Node{Name: n.Name, Address: n.Address, Roles: n.Roles,
 					Services: services(s, img, &spec.Scope{}, n), Listens: listens[n.Address],
-					Galera: galeraMember(s, n), Schema: schema(s, n, nil)})
+					Galera: galeraMember(s, n), Patroni: patroniMember(s, prof, n), Etcd: etcdMember(s, n), Schema: schema(s, n, nil)})
 			}
 		}
 	}
@@ -308,6 +311,13 @@ func services(s *spec.Spec, img *images, sc *spec.Scope, n spec.Node) []Service 
 	if n.HasRole(spec.RoleGalera) {
 		out = append(out, Service{Name: "galera", Image: img.tier["galera"]},
 			Service{Name: "galera-health", Image: img.tier["galera"]})
+	}
+	if etcdMember(s, n) != nil {
+		out = append(out, Service{Name: "etcd", Image: img.tier["etcd"]})
+	}
+	if n.HasRole(spec.RolePostgres) && s.Database.Engine == "patroni" {
+		// patroni/Dockerfile builds on this image.
+		out = append(out, Service{Name: "patroni", Image: img.postgres})
 	}
 	if n.HasRole(spec.RoleRedis) {
 		switch sc.Redis.Mode {
@@ -459,6 +469,7 @@ func steps(s *spec.Spec, prof *profile.Profile) []Step {
 		}
 	}
 	out = append(out, galeraSteps(s)...)
+	out = append(out, patroniSteps(s, prof)...)
 	out = append(out, mariadbSchemaSteps(s)...)
 	for _, sc := range s.Scopes() {
 		out = append(out, redisSteps(&sc)...)

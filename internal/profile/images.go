@@ -20,7 +20,18 @@ const ImagesFile = "tiers/images.toml"
 type Image struct {
 	Key  string `toml:"-"`    // the spec's images.<key> and the data's [image.<key>]
 	Name string `toml:"name"` // as Docker Hub names it: "redis", "osixia/keepalived"
-	Tag  string `toml:"tag"`  // an exact release, x.y.z
+	Tag  string `toml:"tag"`  // an exact release, x.y.z (or vx.y.z)
+	// Versioning "major.minor": the project numbers its releases x.y, each
+	// an exact release (PostgreSQL since 10), so x.y is pinned.
+	Versioning string `toml:"versioning"`
+}
+
+// IsPinned reports whether the tag names one exact release.
+func (im Image) IsPinned() bool {
+	if im.Versioning == "major.minor" {
+		return pinnedMajorMinor.MatchString(im.Tag)
+	}
+	return Pinned.MatchString(im.Tag)
 }
 
 // Ref is the image's reference, under a mirror when one is given. An
@@ -37,8 +48,10 @@ func (im Image) Ref(mirror string) string {
 	return strings.TrimSuffix(mirror, "/") + "/" + name + ":" + im.Tag
 }
 
-// Pinned matches an exact release tag, x.y.z.
-var Pinned = regexp.MustCompile(`^[0-9]+\.[0-9]+\.[0-9]+$`)
+// Pinned matches an exact release tag, x.y.z (etcd writes vx.y.z).
+var Pinned = regexp.MustCompile(`^v?[0-9]+\.[0-9]+\.[0-9]+$`)
+
+var pinnedMajorMinor = regexp.MustCompile(`^[0-9]+\.[0-9]+$`)
 
 var (
 	imagesOnce sync.Once
@@ -85,7 +98,7 @@ func loadImages(fsys fs.FS) ([]Image, error) {
 	out := make([]Image, 0, len(doc.Image))
 	for key, im := range doc.Image {
 		im.Key = key
-		if im.Name == "" || !Pinned.MatchString(im.Tag) {
+		if im.Name == "" || !im.IsPinned() {
 			return nil, fmt.Errorf("%s: image %s: want a name and an exact x.y.z tag, got %q:%q", ImagesFile, key, im.Name, im.Tag)
 		}
 		out = append(out, im)

@@ -19,11 +19,15 @@ func TestEveryImageIsPinned(t *testing.T) {
 	keys := map[string]bool{}
 	for _, im := range all {
 		keys[im.Key] = true
-		if im.Name == "" || !regexp.MustCompile(`^[0-9]+\.[0-9]+\.[0-9]+$`).MatchString(im.Tag) {
+		exact := `^v?[0-9]+\.[0-9]+\.[0-9]+$`
+		if im.Versioning == "major.minor" {
+			exact = `^[0-9]+\.[0-9]+$`
+		}
+		if im.Name == "" || !regexp.MustCompile(exact).MatchString(im.Tag) {
 			t.Errorf("image %s: %q:%q is not pinned to an exact x.y.z release", im.Key, im.Name, im.Tag)
 		}
 	}
-	for _, key := range []string{"galera", "redis", "nginx", "haproxy"} {
+	for _, key := range []string{"galera", "redis", "nginx", "haproxy", "etcd", "postgres14", "postgres15", "postgres16", "postgres17", "postgres18"} {
 		if !keys[key] {
 			t.Errorf("%s has no image %q", ImagesFile, key)
 		}

@@ -56,6 +56,12 @@ type Profile struct {
 	HarborGID int       `toml:"harbor_gid"`
 	HostDirs  []HostDir `toml:"host_dir"`
 
+	// BundledPostgres is the PostgreSQL major of Harbor's own harbor-db
+	// image, by release: the default of database.patroni.postgres_version.
+	// PostgresVersions are the majors a rendered Patroni tier may run.
+	BundledPostgres  []BundledPostgres `toml:"bundled_postgres"`
+	PostgresVersions []int             `toml:"postgres_versions"`
+
 	// Dir is the profile's directory under templates/, where its templates are.
 	Dir string `toml:"-"`
 
@@ -88,6 +94,25 @@ type EnvKey struct {
 	Value string `toml:"value"` // a constant, never a secret
 	Since string `toml:"since"` // the first release that writes it; empty: every release
 	Until string `toml:"until"` // the first release that no longer writes it; empty: still written
+}
+
+// BundledPostgres is the PostgreSQL major that Harbor's harbor-db image runs
+// from Since up to (not including) Until.
+type BundledPostgres struct {
+	Major int    `toml:"major"`
+	Since string `toml:"since"`
+	Until string `toml:"until"`
+}
+
+// PostgresMajor is the PostgreSQL major Harbor's own database image bundles
+// at a version, or 0 when the data does not say.
+func (p *Profile) PostgresMajor(version string) int {
+	for _, b := range p.BundledPostgres {
+		if (EnvKey{Since: b.Since, Until: b.Until}).In(version) {
+			return b.Major
+		}
+	}
+	return 0
 }
 
 // EnvFiles are the components an EnvKey may belong to.

@@ -128,6 +128,11 @@ var (
 	// random, and render must be deterministic.
 	RegistryHtpasswd   = Def{Name: "registry_htpasswd", Generated: true, Check: bcryptHash}
 	LDAPSearchPassword = Def{Name: "ldap_search_password"}
+	// The PostgreSQL cluster under Patroni (engine patroni): its superuser,
+	// its replication user and the REST API's unsafe endpoints.
+	PostgresSuperuserPassword   = Def{Name: "postgres_superuser_password", Generated: true}
+	PostgresReplicationPassword = Def{Name: "postgres_replication_password", Generated: true}
+	PatroniRESTPassword         = Def{Name: "patroni_rest_password", Generated: true}
 )
 
 // Need is a secret the spec needs, with the reason.
@@ -155,6 +160,11 @@ func Required(s *spec.Spec) []Need {
 		if g := s.Database.Galera; g != nil && g.SSTMethod == "mariabackup" {
 			add(GaleraSSTPassword, "mariabackup SST user")
 		}
+	case "patroni":
+		add(DBPassword, "Harbor's database user")
+		add(PostgresSuperuserPassword, "the PostgreSQL superuser of the Patroni cluster")
+		add(PostgresReplicationPassword, "the PostgreSQL replication user of the Patroni cluster")
+		add(PatroniRESTPassword, "Patroni's REST API (switchover, restart)")
 	case "mariadb", "postgres":
 		add(userSupplied(DBPassword), "the external database's password for "+s.Database.User)
 	}
@@ -270,7 +280,8 @@ func KnownNames() []string {
 // known is every secret of SPEC.md §3.
 var known = []Def{AdminPassword, DBPassword, DBRootPassword, GaleraSSTPassword, RedisPassword, CoreSecret,
 	JobserviceSecret, CSRFKey, SecretKey, RegistryHTTPSecret, RegistryPassword, SwiftKey, S3AccessKey,
-	S3SecretKey, KeepalivedAuthPass, TokenPrivateKey, RegistryHtpasswd, LDAPSearchPassword}
+	S3SecretKey, KeepalivedAuthPass, TokenPrivateKey, RegistryHtpasswd, LDAPSearchPassword,
+	PostgresSuperuserPassword, PostgresReplicationPassword, PatroniRESTPassword}
 
 // DefaultPath is the secrets file beside a spec: harborgen.toml ->
 // harborgen.secrets.toml.
