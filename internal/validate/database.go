@@ -17,17 +17,21 @@ func database(c *check) {
 				"[database.external] is for engine mariadb or postgres, not galera")
 		}
 		galera(c)
+	case "patroni":
+		patroni(c)
 	case "mariadb", "postgres":
 		if db.External == nil {
 			c.errorf("database.engine", `add [database.external] with host = "ADDRESS"`,
 				"engine %s is an external database: [database.external] is required", db.Engine)
 		}
-		if c.s.Source.Has("database.galera") {
-			c.errorf("database.galera", "remove [database.galera], or set engine = \"galera\"",
-				"[database.galera] is only for engine galera")
-		}
 		if db.Engine == "mariadb" && c.s.Source.Has("database.external.ssl_mode") {
 			c.warnf("database.external.ssl_mode", "remove it", "ssl_mode applies to postgres only and is ignored")
+		}
+	}
+	// A rendered engine's table under another engine would be ignored.
+	for _, engine := range []string{"galera", "patroni"} {
+		if table := "database." + engine; db.Engine != "" && db.Engine != engine && c.s.Source.Has(table) {
+			c.errorf(table, fmt.Sprintf("remove [%s], or set engine = %q", table, engine), "[%s] is only for engine %s", table, engine)
 		}
 	}
 	pool(c)
