@@ -100,3 +100,36 @@ func TestPatroniProxy(t *testing.T) {
 		t.Errorf("harbor's database %+v", h)
 	}
 }
+
+// TestPatroniHBALoopback: on loopback addresses (one host, the services
+// suite) connections come from 127.0.0.1, which pg_hba then allows; on real
+// addresses it does not.
+func TestPatroniHBALoopback(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		loopback bool
+	}{{"real addresses", false}, {"loopback addresses", true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := examplePlan(t, "ha-modern-patroni", func(s *spec.Spec) {
+				if !tc.loopback {
+					return
+				}
+				for i := range s.Nodes {
+					s.Nodes[i].Address = strings.Replace(s.Nodes[i].Address, "10.30.0.", "127.0.0.", 1)
+				}
+				s.LB.VIP = "127.0.0.100"
+				s.Storage.S3.Endpoint = "http://127.0.0.70:7480"
+			})
+			var lines []string
+			for _, r := range nodeNamed(t, p, "pg02").Patroni.HBA {
+				lines = append(lines, r.Line())
+			}
+			all := strings.Join(lines, "\n")
+			for _, want := range []string{`host replication "replicator" 127.0.0.1/32`, `host all "postgres" 127.0.0.1/32`, `host "registry" "registry" 127.0.0.1/32`} {
+				if got := strings.Contains(all, want); got != tc.loopback {
+					t.Errorf("pg_hba has %q: %v, want %v:\n%s", want, got, tc.loopback, all)
+				}
+			}
+		})
+	}
+}
