@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -16,6 +17,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/harborgen/harborgen/internal/plan"
+	"github.com/harborgen/harborgen/internal/profile"
 	"github.com/harborgen/harborgen/internal/render"
 	"github.com/harborgen/harborgen/internal/spec"
 	"github.com/harborgen/harborgen/internal/validate"
@@ -268,17 +270,31 @@ func TestPatroniHostileDataDir(t *testing.T) {
 // TestPatroniPostgresVersion: the PostgreSQL major, and with it the image
 // and bin_dir, follows Harbor's bundled database unless the spec sets it.
 func TestPatroniPostgresVersion(t *testing.T) {
-	for _, tc := range []struct {
+	type pgCase struct {
 		name    string
 		version string
 		set     int
 		image   string
-	}{
+	}
+	cases := []pgCase{
 		{"2.15.2 bundles 18", "2.15.2", 0, "postgres:18.0"},
 		{"2.15.1 bundles 15", "2.15.1", 0, "postgres:15.14"},
+		{"2.11.0 bundles 15", "2.11.0", 0, "postgres:15.14"},
 		{"2.10.3 bundles 14", "2.10.3", 0, "postgres:14.19"},
 		{"set to 16", "2.15.2", 16, "postgres:16.10"},
-	} {
+		{"set to 17", "2.10.0", 17, "postgres:17.6"},
+	}
+	// Every postgres image of the data is some case's.
+	data, err := profile.Images()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, im := range data {
+		if strings.HasPrefix(im.Key, "postgres") && !slices.ContainsFunc(cases, func(c pgCase) bool { return c.image == im.Ref("") }) {
+			t.Errorf("no case renders %s (%s)", im.Key, im.Ref(""))
+		}
+	}
+	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			s := mustLoad(t, "../../examples/ha-modern-patroni/harborgen.toml")
 			s.Harbor.Version = tc.version

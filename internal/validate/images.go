@@ -3,6 +3,8 @@ package validate
 import (
 	"regexp"
 	"strings"
+
+	"github.com/harborgen/harborgen/internal/plan"
 )
 
 // pinnedTag finds an exact release (x.y.z) in a tag such as 7.2.11 or
@@ -28,6 +30,10 @@ func images(c *check) {
 					"Harbor's images still come from Docker Hub (%s/...): harbor.image_registry wins over images.mirror", r)
 			}
 		}
+	}
+	if im.Mirror != "" && im.Etcd == "" && len(plan.EtcdNodes(c.s)) > 0 {
+		c.warnf("images.mirror", `set images.etcd to the mirror's copy, e.g. "`+im.Mirror+`/coreos/etcd:<tag>"`,
+			"etcd's image comes from quay.io, which a mirror of Docker Hub does not serve: the etcd nodes still pull it from quay.io")
 	}
 	for _, key := range []string{"galera", "redis", "nginx", "haproxy", "postgres", "etcd"} {
 		ref := im.Override(key)
