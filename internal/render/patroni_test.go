@@ -107,6 +107,10 @@ func TestPatroniFiles(t *testing.T) {
 	if got := etcd["listen-client-urls"]; got != "http://10.30.0.33:2379" {
 		t.Errorf("listen-client-urls = %q", got)
 	}
+	// Read from a file, etcd 3.4 leaves the v3 gateway Patroni uses off.
+	if got := etcd["enable-grpc-gateway"]; got != "true" {
+		t.Errorf("enable-grpc-gateway = %q, want true", got)
+	}
 
 	for _, c := range []struct {
 		file         string
