@@ -568,6 +568,17 @@ port = 3306
 max_connections = 1000
 max_open_conns = 100
 max_idle_conns = 50
+conn_max_lifetime = "1m30s"
+conn_max_idle_time = "0"
+[database.patroni]
+scope = "harbor-pg"
+synchronous_mode = true
+postgres_version = 15
+data_dir = "/srv/patroni"
+ttl = 30
+loop_wait = 10
+retry_timeout = 10
+dcs_nodes = ["registry01", "registry02", "registry03"]
 [database.galera]
 cluster_name = "harbor"
 sst_method = "mariabackup"
@@ -630,6 +641,8 @@ galera = "mirror.corp.example/db/mariadb:10.11.18"
 redis = "redis@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 nginx = "nginx:1.30.0"
 haproxy = "mirror.corp.example:5000/hub/library/haproxy:2.8.26@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+postgres = "mirror.corp.example:5000/hub/library/postgres:15.14"
+etcd = "mirror.corp.example:5000/coreos/etcd:v3.5.21"
 
 [[site]]
 name = "idc-a"

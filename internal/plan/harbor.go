@@ -155,6 +155,9 @@ type HarborDB struct {
 	SSLMode      string `json:"ssl_mode,omitempty"`
 	MaxOpenConns int    `json:"max_open_conns"`
 	MaxIdleConns int    `json:"max_idle_conns"`
+	// ConnMaxLifetime and ConnMaxIdleTime are Go durations (core's pool).
+	ConnMaxLifetime string `json:"conn_max_lifetime"`
+	ConnMaxIdleTime string `json:"conn_max_idle_time"`
 	// PoolNote is the arithmetic the spec was validated against, for the
 	// rendered env file's comment.
 	PoolNote string `json:"pool_note"`
@@ -275,11 +278,15 @@ func harbor(s *spec.Spec, prof *profile.Profile, e *Endpoints) (*Harbor, error) 
 	h.Database = HarborDB{
 		Host: e.Database.Host, Port: e.Database.Port, Name: db.Name, User: db.User,
 		MaxOpenConns: db.MaxOpenConns, MaxIdleConns: db.MaxIdleConns,
+		ConnMaxLifetime: db.ConnMaxLifetime, ConnMaxIdleTime: db.ConnMaxIdleTime,
 		PoolNote: "max_open_conns " + strconv.Itoa(db.MaxOpenConns) + " x " + strconv.Itoa(harbors) +
 			" harbor nodes = " + strconv.Itoa(db.MaxOpenConns*harbors) + " of max_connections " + strconv.Itoa(db.MaxConnections),
 	}
 	if db.External != nil && db.Engine == "postgres" {
 		h.Database.SSLMode = db.External.SSLMode
+	}
+	if db.Engine == "patroni" {
+		h.Database.SSLMode = "disable" // the rendered cluster serves no TLS
 	}
 	base := RedisURL{Scheme: "redis", User: e.Redis.User, Hosts: strings.Join(e.Redis.Addrs, ",")}
 	if e.Redis.Mode == "sentinel" {

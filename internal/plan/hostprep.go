@@ -127,6 +127,13 @@ func hostPrep(cluster string, prof *profile.Profile, n *Node) *HostPrep {
 	if g := n.Galera; g != nil {
 		hp.addDir(g.DataDir, mariadbUID, mariadbUID, "0750", "MariaDB's data directory, written by the mariadb image's mysql user (999)")
 	}
+	if p := n.Patroni; p != nil {
+		hp.addDir(p.DataDir, postgresUID, postgresUID, "0700",
+			"PostgreSQL's data (pgdata below it), written by the postgres image's postgres user (999) that Patroni runs as")
+	}
+	if e := n.Etcd; e != nil {
+		hp.addDir(e.DataDir, etcdUID, etcdUID, "0700", "etcd's data directory (Patroni's store), written by etcd as root")
+	}
 	if r := n.Redis; r != nil {
 		for _, in := range r.Instances {
 			hp.addDir(path.Join(r.DataDir, strconv.Itoa(in.Port)), redisUID, redisUID, "0750",
@@ -212,11 +219,11 @@ func balancerHost(hp *HostPrep, cluster string, lb *Balancer) {
 }
 
 // hasSecrets reports whether render writes a secrets/ directory for the
-// node: every harbor, galera and ceph-admin node, Redis and Sentinel with a
+// node: every harbor, galera, postgres and ceph-admin node, Redis and Sentinel with a
 // password, keepalived, and HAProxy checking a Redis with a password.
 func hasSecrets(n *Node) bool {
 	switch {
-	case n.Harbor != nil, n.Galera != nil, n.RGW != nil:
+	case n.Harbor != nil, n.Galera != nil, n.RGW != nil, n.Patroni != nil:
 		return true
 	case n.Redis != nil && n.Redis.Auth, n.Sentinel != nil && n.Sentinel.Auth:
 		return true

@@ -132,7 +132,7 @@ func TestHostPrep(t *testing.T) {
 // TestHostPrepIsEveryNodesFirstStep: the runbook starts with one
 // prepare-host.sh step per node, and keepalived is no container.
 func TestHostPrepIsEveryNodesFirstStep(t *testing.T) {
-	for _, example := range []string{"ha-galera-ceph", "ha-modern", "shared-fs", "two-site-dr"} {
+	for _, example := range []string{"ha-galera-ceph", "ha-modern", "ha-modern-patroni", "shared-fs", "two-site-dr"} {
 		p := examplePlan(t, example, nil)
 		if len(p.Steps) < len(p.Nodes) {
 			t.Fatalf("%s: %d steps for %d nodes", example, len(p.Steps), len(p.Nodes))

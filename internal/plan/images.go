@@ -1,6 +1,8 @@
 package plan
 
 import (
+	"strconv"
+
 	"github.com/harborgen/harborgen/internal/profile"
 	"github.com/harborgen/harborgen/internal/spec"
 )
@@ -12,6 +14,9 @@ type images struct {
 	tier           map[string]string // by image key: galera, redis, nginx, ...
 	harbor         []profile.Component
 	harborRegistry string
+	// postgres is the postgres image of the spec's PostgreSQL major, which
+	// patroni/Dockerfile builds on (engine patroni).
+	postgres string
 }
 
 // imageRefs resolves every image once: images.<key> replaces a tier image
@@ -30,6 +35,9 @@ func imageRefs(s *spec.Spec, prof *profile.Profile) (*images, error) {
 			ref = im.Ref(s.Images.Mirror)
 		}
 		out.tier[im.Key] = ref
+	}
+	if major := PostgresVersion(s, prof); major != 0 {
+		out.postgres = out.tier["postgres"+strconv.Itoa(major)]
 	}
 	switch {
 	case s.Harbor.ImageRegistry != "":

@@ -66,6 +66,15 @@ func nodeListeners(s *spec.Spec, sc *spec.Scope, n spec.Node, rolesPath string) 
 		add(4444, "Galera SST (4444)", rolesPath)
 		add(GaleraCheckPort, fmt.Sprintf("the Galera health check (%d)", GaleraCheckPort), rolesPath)
 	}
+	if n.HasRole(spec.RolePostgres) && s.Database.Engine == "patroni" {
+		add(s.Database.Port, "PostgreSQL (database.port)", s.Source.PathOr("database.port", rolesPath))
+		add(PatroniRESTPort, fmt.Sprintf("Patroni's REST API (%d)", PatroniRESTPort), rolesPath)
+	}
+	if isEtcdNode(s, n) {
+		etcdPath := s.Source.PathOr("database.patroni.dcs_nodes", rolesPath)
+		add(EtcdClientPort, fmt.Sprintf("etcd's client port (%d)", EtcdClientPort), etcdPath)
+		add(EtcdPeerPort, fmt.Sprintf("etcd's peer port (%d)", EtcdPeerPort), etcdPath)
+	}
 	r := &sc.Redis
 	if n.HasRole(spec.RoleRedis) && (r.Mode == "standalone" || r.Mode == "sentinel" || r.Mode == "cluster") {
 		ports := r.Ports
@@ -109,3 +118,12 @@ func lbListeners(s *spec.Spec, sc *spec.Scope, addr, on, fallback string) []List
 }
 
 func nodePath(i int, key string) string { return fmt.Sprintf("node[%d].%s", i, key) }
+
+func isEtcdNode(s *spec.Spec, n spec.Node) bool {
+	for _, e := range EtcdNodes(s) {
+		if e.Name == n.Name {
+			return true
+		}
+	}
+	return false
+}

@@ -101,6 +101,8 @@ type Node struct {
 	Harbor    *Harbor      `json:"harbor,omitempty"`    // harbor nodes only
 	RGW       *RGWUser     `json:"rgw,omitempty"`       // ceph-admin nodes whose scope has [storage.rgw]
 	Galera    *Galera      `json:"galera,omitempty"`    // galera members (engine galera)
+	Patroni   *Patroni     `json:"patroni,omitempty"`   // postgres members (engine patroni)
+	Etcd      *Etcd        `json:"etcd,omitempty"`      // Patroni's etcd members
 	Redis     *RedisServer `json:"redis,omitempty"`     // redis nodes of a rendered Redis tier
 	Sentinel  *Sentinel    `json:"sentinel,omitempty"`  // sentinel nodes (mode sentinel)
 	LB        *Balancer    `json:"lb,omitempty"`        // lb nodes
@@ -214,6 +216,7 @@ func Build(s *spec.Spec) (*Plan, error) {
 				node.RGW = rgwUser(&sc.Storage)
 			}
 			node.Galera = galeraMember(s, n)
+			node.Patroni, node.Etcd = patroniMember(s, prof, n), etcdMember(s, n)
 			node.Redis = redisServer(s, prof, &sc, n)
 			node.Sentinel = sentinel(prof, &sc, n)
 			node.LB = balancer(s, &sc, n)
@@ -239,7 +242,7 @@ func Build(s *spec.Spec) (*Plan, error) {
 			if n.Site == "" {
 				p.Nodes = append(p.Nodes, Node{Name: n.Name, Address: n.Address, Roles: n.Roles,
 					Services: services(s, img, &spec.Scope{}, n), Listens: listens[n.Address],
-					Galera: galeraMember(s, n), Schema: schema(s, n, nil)})
+					Galera: galeraMember(s, n), Patroni: patroniMember(s, prof, n), Etcd: etcdMember(s, n), Schema: schema(s, n, nil)})
 			}
 		}
 	}
@@ -315,6 +318,13 @@ func services(s *spec.Spec, img *images, sc *spec.Scope, n spec.Node) []Service 
 	if n.HasRole(spec.RoleGalera) {
 		out = append(out, Service{Name: "galera", Image: img.tier["galera"]},
 			Service{Name: "galera-health", Image: img.tier["galera"]})
+	}
+	if etcdMember(s, n) != nil {
+		out = append(out, Service{Name: "etcd", Image: img.tier["etcd"]})
+	}
+	if n.HasRole(spec.RolePostgres) && s.Database.Engine == "patroni" {
+		// patroni/Dockerfile builds on this image.
+		out = append(out, Service{Name: "patroni", Image: img.postgres})
 	}
 	if n.HasRole(spec.RoleRedis) {
 		switch sc.Redis.Mode {
@@ -471,9 +481,17 @@ func steps(s *spec.Spec, prof *profile.Profile) []Step {
 		}
 	}
 	out = append(out, galeraSteps(s)...)
+	out = append(out, patroniSteps(s, prof)...)
 	out = append(out, mariadbSchemaSteps(s)...)
 	for _, sc := range s.Scopes() {
 		out = append(out, redisSteps(&sc)...)
+	}
+	// Harbor's core exits when it cannot reach its database: with a Patroni
+	// cluster, which Harbor reaches only through the load balancer, the
+	// balancers start first.
+	lbFirst := s.Database.Engine == "patroni"
+	if lbFirst {
+		out = append(out, lbSteps(s, true)...)
 	}
 	for _, sc := range s.Scopes() {
 		for _, n := range sc.WithRole(spec.RoleHarbor) {
@@ -482,14 +500,33 @@ func steps(s *spec.Spec, prof *profile.Profile) []Step {
 				Command: "docker compose up -d", Check: check, Expect: []string{expect}})
 		}
 	}
+	if !lbFirst {
+		out = append(out, lbSteps(s, false)...)
+	}
+	return out
+}
+
+// lbSteps start the load balancers. Their check is the portal through the
+// balancer (200), or with TLS the redirect to HTTPS (308), which needs no
+// Harbor; before Harbor runs without TLS, it is the database proxy's port.
+func lbSteps(s *spec.Spec, beforeHarbor bool) []Step {
+	var out []Step
 	for _, sc := range s.Scopes() {
 		for _, n := range sc.WithRole(spec.RoleLB) {
 			check := fmt.Sprintf("curl -sS -o /dev/null -w '%%{http_code}\\n' http://%s/", net.JoinHostPort(n.Address, strconv.Itoa(s.LB.HTTPPort)))
 			expect := "200" // the portal
-			if s.TLS.Mode != "none" {
-				expect = "308" // plain HTTP redirects to HTTPS
+			action := "start the load balancer"
+			if beforeHarbor {
+				action += " (before Harbor, which reaches its database through it)"
 			}
-			out = append(out, Step{Node: n.Name, Action: "start the load balancer", Command: "docker compose up -d", Check: check, Expect: []string{expect}})
+			switch {
+			case s.TLS.Mode != "none":
+				expect = "308" // plain HTTP redirects to HTTPS
+			case beforeHarbor:
+				check = fmt.Sprintf("bash -c 'exec 3<>/dev/tcp/%s/%d' && echo the database proxy is listening", n.Address, s.Database.Port)
+				expect = "the database proxy is listening"
+			}
+			out = append(out, Step{Node: n.Name, Action: action, Command: "docker compose up -d", Check: check, Expect: []string{expect}})
 		}
 	}
 	return out

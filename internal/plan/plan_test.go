@@ -227,7 +227,7 @@ path = "/srv/registry"
 // "galera-health").
 func TestContainerNamesAreUnambiguous(t *testing.T) {
 	names := map[string]bool{}
-	for _, example := range []string{"ha-galera-ceph", "ha-modern", "shared-fs", "two-site-dr"} {
+	for _, example := range []string{"ha-galera-ceph", "ha-modern", "ha-modern-patroni", "shared-fs", "two-site-dr"} {
 		p := examplePlan(t, example, nil)
 		for _, n := range p.Nodes {
 			for _, s := range n.Services {

@@ -9,7 +9,7 @@ import (
 // command bash parses (no prose in code), and every check says what it
 // prints when the step worked.
 func TestStepChecksAreCommands(t *testing.T) {
-	for _, example := range []string{"ha-galera-ceph", "ha-modern", "shared-fs", "two-site-dr"} {
+	for _, example := range []string{"ha-galera-ceph", "ha-modern", "ha-modern-patroni", "shared-fs", "two-site-dr"} {
 		p := examplePlan(t, example, nil)
 		for i, st := range p.Steps {
 			for _, cmd := range []string{st.Command, st.Check} {

@@ -131,8 +131,13 @@ type TCPProxy struct {
 	Port     int       `json:"port"`
 	Kind     string    `json:"kind"` // galera | mariadb | postgres | redis
 	Backends []Backend `json:"backends"`
-	// CheckPort is where a Galera member's sync-state check answers (HAProxy).
-	CheckPort int `json:"check_port,omitempty"`
+	// CheckPort is where a Galera member's sync-state check answers, or
+	// Patroni's REST API (HAProxy); CheckPath is the HTTP path checked there.
+	CheckPort int    `json:"check_port,omitempty"`
+	CheckPath string `json:"check_path,omitempty"`
+	// LeaderOnly: every backend is checked and only the leader passes
+	// (Patroni's /primary), so there are no backups.
+	LeaderOnly bool `json:"leader_only,omitempty"`
 	// Auth: the Redis backends require the redis_password (HAProxy's role
 	// check sends AUTH first).
 	Auth bool `json:"auth,omitempty"`
@@ -325,9 +330,16 @@ func balancer(s *spec.Spec, sc *spec.Scope, n spec.Node) *Balancer {
 func databaseProxy(s *spec.Spec) *TCPProxy {
 	p := &TCPProxy{Port: s.Database.Port, Kind: s.Database.Engine}
 	if s.Database.Engine == "galera" {
-		p.CheckPort = GaleraCheckPort
+		p.CheckPort, p.CheckPath = GaleraCheckPort, "/"
 		for i, m := range s.NodesWithRole(spec.RoleGalera) {
 			p.Backends = append(p.Backends, Backend{Name: m.Name, Address: m.Address, Port: s.Database.Port, Backup: i > 0})
+		}
+		return p
+	}
+	if s.Database.Engine == "patroni" {
+		p.CheckPort, p.CheckPath, p.LeaderOnly = PatroniRESTPort, "/primary", true
+		for _, m := range PostgresMembers(s) {
+			p.Backends = append(p.Backends, Backend{Name: m.Name, Address: m.Address, Port: s.Database.Port})
 		}
 		return p
 	}

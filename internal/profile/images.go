@@ -20,14 +20,29 @@ const ImagesFile = "tiers/images.toml"
 type Image struct {
 	Key  string `toml:"-"`    // the spec's images.<key> and the data's [image.<key>]
 	Name string `toml:"name"` // as Docker Hub names it: "redis", "osixia/keepalived"
-	Tag  string `toml:"tag"`  // an exact release, x.y.z
+	Tag  string `toml:"tag"`  // an exact release, x.y.z (or vx.y.z)
+	// Versioning "major.minor": the project numbers its releases x.y, each
+	// an exact release (PostgreSQL since 10), so x.y is pinned.
+	Versioning string `toml:"versioning"`
+}
+
+// IsPinned reports whether the tag names one exact release.
+func (im Image) IsPinned() bool {
+	if im.Versioning == "major.minor" {
+		return pinnedMajorMinor.MatchString(im.Tag)
+	}
+	return Pinned.MatchString(im.Tag)
 }
 
 // Ref is the image's reference, under a mirror when one is given. An
 // official image (a name without "/") lives under library/ on Docker Hub,
 // and a mirror serves it at that path: mirror/library/NAME:TAG.
+//
+// An image of another registry (its name starts with a host, quay.io/...)
+// keeps its reference: a mirror of Docker Hub does not serve it, and the
+// spec's images.<key> names the site's copy.
 func (im Image) Ref(mirror string) string {
-	if mirror == "" {
+	if mirror == "" || im.OtherRegistry() {
 		return im.Name + ":" + im.Tag
 	}
 	name := im.Name
@@ -37,8 +52,17 @@ func (im Image) Ref(mirror string) string {
 	return strings.TrimSuffix(mirror, "/") + "/" + name + ":" + im.Tag
 }
 
-// Pinned matches an exact release tag, x.y.z.
-var Pinned = regexp.MustCompile(`^[0-9]+\.[0-9]+\.[0-9]+$`)
+// OtherRegistry reports whether the image is on a registry other than
+// Docker Hub: its first path component is a host (has a dot or a port).
+func (im Image) OtherRegistry() bool {
+	first, _, ok := strings.Cut(im.Name, "/")
+	return ok && strings.ContainsAny(first, ".:")
+}
+
+// Pinned matches an exact release tag, x.y.z (etcd writes vx.y.z).
+var Pinned = regexp.MustCompile(`^v?[0-9]+\.[0-9]+\.[0-9]+$`)
+
+var pinnedMajorMinor = regexp.MustCompile(`^[0-9]+\.[0-9]+$`)
 
 var (
 	imagesOnce sync.Once
@@ -85,7 +109,7 @@ func loadImages(fsys fs.FS) ([]Image, error) {
 	out := make([]Image, 0, len(doc.Image))
 	for key, im := range doc.Image {
 		im.Key = key
-		if im.Name == "" || !Pinned.MatchString(im.Tag) {
+		if im.Name == "" || !im.IsPinned() {
 			return nil, fmt.Errorf("%s: image %s: want a name and an exact x.y.z tag, got %q:%q", ImagesFile, key, im.Name, im.Tag)
 		}
 		out = append(out, im)

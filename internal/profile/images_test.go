@@ -19,11 +19,15 @@ func TestEveryImageIsPinned(t *testing.T) {
 	keys := map[string]bool{}
 	for _, im := range all {
 		keys[im.Key] = true
-		if im.Name == "" || !regexp.MustCompile(`^[0-9]+\.[0-9]+\.[0-9]+$`).MatchString(im.Tag) {
+		exact := `^v?[0-9]+\.[0-9]+\.[0-9]+$`
+		if im.Versioning == "major.minor" {
+			exact = `^[0-9]+\.[0-9]+$`
+		}
+		if im.Name == "" || !regexp.MustCompile(exact).MatchString(im.Tag) {
 			t.Errorf("image %s: %q:%q is not pinned to an exact x.y.z release", im.Key, im.Name, im.Tag)
 		}
 	}
-	for _, key := range []string{"galera", "redis", "nginx", "haproxy"} {
+	for _, key := range []string{"galera", "redis", "nginx", "haproxy", "etcd", "postgres14", "postgres15", "postgres16", "postgres17", "postgres18"} {
 		if !keys[key] {
 			t.Errorf("%s has no image %q", ImagesFile, key)
 		}
@@ -51,6 +55,7 @@ func TestTierImageRef(t *testing.T) {
 		{"official, no mirror", Image{Name: "redis", Tag: "7.2.11"}, "", "redis:7.2.11"},
 		{"official under a mirror gains library/", Image{Name: "redis", Tag: "7.2.11"}, "mirror.corp.example/hub", "mirror.corp.example/hub/library/redis:7.2.11"},
 		{"a user image keeps its path", Image{Name: "osixia/keepalived", Tag: "2.0.20"}, "mirror.local:5000/hub", "mirror.local:5000/hub/osixia/keepalived:2.0.20"},
+		{"another registry's image is not under a Docker Hub mirror", Image{Name: "quay.io/coreos/etcd", Tag: "v3.5.21"}, "mirror.local:5000/hub", "quay.io/coreos/etcd:v3.5.21"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := tc.image.Ref(tc.mirror); got != tc.want {

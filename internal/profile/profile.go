@@ -59,6 +59,11 @@ type Profile struct {
 	HarborGID int       `toml:"harbor_gid"`
 	HostDirs  []HostDir `toml:"host_dir"`
 
+	// BundledPostgres is the PostgreSQL major of Harbor's own harbor-db
+	// image, by release: the default of database.patroni.postgres_version
+	// (the schema lists the majors a spec may choose, those of the images).
+	BundledPostgres []BundledPostgres `toml:"bundled_postgres"`
+
 	// Dir is the profile's directory under templates/, where its templates are.
 	Dir string `toml:"-"`
 
@@ -139,6 +144,25 @@ func SettingKeys() []string {
 // internal/plan's settingValues (a plan test keeps the two equal).
 var EnvSources = []string{"jobservice.max_job_duration_seconds", "log.level",
 	"trivy.db_repository", "trivy.java_db_repository", "trivy.skip_java_db_update"}
+
+// BundledPostgres is the PostgreSQL major that Harbor's harbor-db image runs
+// from Since up to (not including) Until.
+type BundledPostgres struct {
+	Major int    `toml:"major"`
+	Since string `toml:"since"`
+	Until string `toml:"until"`
+}
+
+// PostgresMajor is the PostgreSQL major Harbor's own database image bundles
+// at a version, or 0 when the data does not say.
+func (p *Profile) PostgresMajor(version string) int {
+	for _, b := range p.BundledPostgres {
+		if (EnvKey{Since: b.Since, Until: b.Until}).In(version) {
+			return b.Major
+		}
+	}
+	return 0
+}
 
 // EnvFiles are the components an EnvKey may belong to.
 var EnvFiles = []string{"core", "jobservice", "registryctl", "trivy"}

@@ -85,6 +85,9 @@ var stepRules = []stepRule{
 	{"./galera-init-db.sh", "galera", "false"},
 	{"./harbor-schema.sh", "galera", "harborgen_step.stdout is not search('nothing loaded')"},
 	{"docker compose up -d galera", "galera", composeChanged},
+	{"docker compose up -d etcd", "patroni", composeChanged},
+	{"docker compose up -d patroni", "patroni", composeChanged},
+	{"./patroni-init-db.sh", "patroni", "harborgen_step.stdout is search('created now')"},
 	{"docker compose up -d redis", "redis", composeChanged},
 	{"docker compose up -d sentinel", "redis", composeChanged},
 	{"docker compose up -d redis-", "redis", composeChanged}, // Redis Cluster instances

@@ -23,6 +23,7 @@ var hostPrepVariants = []struct {
 	{"ha-modern", "ha-modern", nil},
 	{"shared-fs", "shared-fs", nil},
 	{"two-site-dr", "two-site-dr", nil},
+	{"ha-modern-patroni", "ha-modern-patroni", nil},
 	{"tls node and trivy", "shared-fs", func(s *spec.Spec) { s.TLS.Mode = "node"; s.Harbor.WithTrivy = true }},
 	{"IPv6 VIP", "ha-modern", func(s *spec.Spec) { s.LB.VIP = "fd00::100" }},
 	{"haproxy with redis", "ha-galera-ceph", func(s *spec.Spec) { s.LB.ProxyRedis = true }},

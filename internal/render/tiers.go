@@ -6,12 +6,12 @@ import (
 	"github.com/harborgen/harborgen/internal/tree"
 )
 
-// tierFiles adds the files of a node's backing tiers (Galera, Redis,
+// tierFiles adds the files of a node's backing tiers (Galera, Patroni, Redis,
 // Sentinel, load balancer) and, on a node that runs no Harbor, the
 // docker-compose.yml of those tiers.
 func tierFiles(e *Engine, d Data, values map[string]string, t *tree.Tree) error {
 	n := d.Node
-	if n.Galera == nil && n.Redis == nil && n.Sentinel == nil && n.LB == nil {
+	if n.Galera == nil && n.Patroni == nil && n.Etcd == nil && n.Redis == nil && n.Sentinel == nil && n.LB == nil {
 		return nil
 	}
 	if n.Harbor == nil {
@@ -19,7 +19,7 @@ func tierFiles(e *Engine, d Data, values map[string]string, t *tree.Tree) error 
 			return err
 		}
 	}
-	for _, add := range []func(*Engine, Data, map[string]string, *tree.Tree) error{galeraFiles, redisFiles, lbFiles} {
+	for _, add := range []func(*Engine, Data, map[string]string, *tree.Tree) error{galeraFiles, patroniFiles, redisFiles, lbFiles} {
 		if err := add(e, d, values, t); err != nil {
 			return err
 		}

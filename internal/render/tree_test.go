@@ -27,7 +27,7 @@ import (
 var update = flag.Bool("update", false, "rewrite the golden trees")
 
 // examples are every example, Harbor 1.5 and 2.
-var examples = []string{"ha-galera-ceph", "ha-modern", "shared-fs", "two-site-dr"}
+var examples = []string{"ha-galera-ceph", "ha-modern", "ha-modern-patroni", "shared-fs", "two-site-dr"}
 
 func loadPlan(t testing.TB, example string) (*spec.Spec, *plan.Plan) {
 	t.Helper()

@@ -135,6 +135,11 @@ var (
 	// harbor.trace.jaeger.username: the operator's, and optional (a
 	// collector without authentication needs none).
 	JaegerPassword = Def{Name: "jaeger_password", Optional: true}
+	// The PostgreSQL cluster under Patroni (engine patroni): its superuser,
+	// its replication user and the REST API's unsafe endpoints.
+	PostgresSuperuserPassword   = Def{Name: "postgres_superuser_password", Generated: true}
+	PostgresReplicationPassword = Def{Name: "postgres_replication_password", Generated: true}
+	PatroniRESTPassword         = Def{Name: "patroni_rest_password", Generated: true}
 )
 
 // githubToken accepts what GitHub issues (ghp_..., github_pat_...): one
@@ -176,6 +181,11 @@ func Required(s *spec.Spec) []Need {
 		if g := s.Database.Galera; g != nil && g.SSTMethod == "mariabackup" {
 			add(GaleraSSTPassword, "mariabackup SST user")
 		}
+	case "patroni":
+		add(DBPassword, "Harbor's database user")
+		add(PostgresSuperuserPassword, "the PostgreSQL superuser of the Patroni cluster")
+		add(PostgresReplicationPassword, "the PostgreSQL replication user of the Patroni cluster")
+		add(PatroniRESTPassword, "Patroni's REST API (switchover, restart)")
 	case "mariadb", "postgres":
 		add(userSupplied(DBPassword), "the external database's password for "+s.Database.User)
 	}
@@ -298,7 +308,7 @@ func KnownNames() []string {
 var known = []Def{AdminPassword, DBPassword, DBRootPassword, GaleraSSTPassword, RedisPassword, CoreSecret,
 	JobserviceSecret, CSRFKey, SecretKey, RegistryHTTPSecret, RegistryPassword, SwiftKey, S3AccessKey,
 	S3SecretKey, KeepalivedAuthPass, TokenPrivateKey, RegistryHtpasswd, LDAPSearchPassword,
-	TrivyGitHubToken, JaegerPassword}
+	TrivyGitHubToken, JaegerPassword, PostgresSuperuserPassword, PostgresReplicationPassword, PatroniRESTPassword}
 
 // DefaultPath is the secrets file beside a spec: harborgen.toml ->
 // harborgen.secrets.toml.

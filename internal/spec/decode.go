@@ -263,13 +263,32 @@ func setDefault(rv reflect.Value, def string) {
 func applyDerivedDefaults(s *Spec) {
 	if s.Database.Port == 0 {
 		s.Database.Port = 3306
-		if s.Database.Engine == "postgres" {
+		if s.Database.Engine == "postgres" || s.Database.Engine == "patroni" {
 			s.Database.Port = 5432
 		}
 	}
 	if s.Database.Engine == "galera" && s.Database.Galera == nil {
 		s.Database.Galera = &Galera{}
 		applyDefaults(reflect.ValueOf(s.Database.Galera).Elem())
+	}
+	if s.Database.Engine == "patroni" && s.Database.Patroni == nil {
+		s.Database.Patroni = &Patroni{}
+		applyDefaults(reflect.ValueOf(s.Database.Patroni).Elem())
+	}
+	if p := s.Database.Patroni; p != nil && p.Scope == "" {
+		p.Scope = s.Cluster.Name
+	}
+	if s.Database.ConnMaxLifetime == "" {
+		s.Database.ConnMaxLifetime = "5m"
+		if s.Database.Engine == "patroni" {
+			s.Database.ConnMaxLifetime = "1m"
+		}
+	}
+	if s.Database.ConnMaxIdleTime == "" {
+		s.Database.ConnMaxIdleTime = "0"
+		if s.Database.Engine == "patroni" {
+			s.Database.ConnMaxIdleTime = "30s"
+		}
 	}
 	if g := s.Database.Galera; g != nil {
 		if g.ClusterName == "" {

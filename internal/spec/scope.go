@@ -10,10 +10,11 @@ const (
 	RoleSentinel  = "sentinel"
 	RoleLB        = "lb"
 	RoleCephAdmin = "ceph-admin"
+	RolePostgres  = "postgres"
 )
 
 // Roles lists every known role.
-var Roles = []string{RoleHarbor, RoleGalera, RoleRedis, RoleSentinel, RoleLB, RoleCephAdmin}
+var Roles = []string{RoleHarbor, RoleGalera, RoleRedis, RoleSentinel, RoleLB, RoleCephAdmin, RolePostgres}
 
 // HasRole reports whether the node has role.
 func (n *Node) HasRole(role string) bool { return slices.Contains(n.Roles, role) }

@@ -1,5 +1,7 @@
 package spec
 
+import "strings"
+
 // The typed cluster spec of SPEC.md §3. Field tags name the key in both
 // formats; `default` is applied by the decoder when the key is absent and
 // must match the schema's "default" (a test checks both).
@@ -208,15 +210,38 @@ type Node struct {
 }
 
 type Database struct {
-	Engine         string      `toml:"engine" yaml:"engine"`
-	Name           string      `toml:"name" yaml:"name" default:"registry"`
-	User           string      `toml:"user" yaml:"user" default:"registry"`
-	Port           int         `toml:"port" yaml:"port"`
-	MaxConnections int         `toml:"max_connections" yaml:"max_connections" default:"1000"`
-	MaxOpenConns   int         `toml:"max_open_conns" yaml:"max_open_conns" default:"100"`
-	MaxIdleConns   int         `toml:"max_idle_conns" yaml:"max_idle_conns" default:"50"`
-	Galera         *Galera     `toml:"galera" yaml:"galera"`
-	External       *DBExternal `toml:"external" yaml:"external"`
+	Engine         string `toml:"engine" yaml:"engine"`
+	Name           string `toml:"name" yaml:"name" default:"registry"`
+	User           string `toml:"user" yaml:"user" default:"registry"`
+	Port           int    `toml:"port" yaml:"port"`
+	MaxConnections int    `toml:"max_connections" yaml:"max_connections" default:"1000"`
+	MaxOpenConns   int    `toml:"max_open_conns" yaml:"max_open_conns" default:"100"`
+	MaxIdleConns   int    `toml:"max_idle_conns" yaml:"max_idle_conns" default:"50"`
+	// ConnMaxLifetime and ConnMaxIdleTime are core's pool settings (Go
+	// durations). Absent: 5m and 0 (prepare's), or 1m and 30s with engine
+	// patroni, so that core's pool drops the connections of a failed leader
+	// soon (goharbor/harbor#14943: core does not reconnect by itself).
+	ConnMaxLifetime string      `toml:"conn_max_lifetime" yaml:"conn_max_lifetime"`
+	ConnMaxIdleTime string      `toml:"conn_max_idle_time" yaml:"conn_max_idle_time"`
+	Patroni         *Patroni    `toml:"patroni" yaml:"patroni"`
+	Galera          *Galera     `toml:"galera" yaml:"galera"`
+	External        *DBExternal `toml:"external" yaml:"external"`
+}
+
+// Patroni is the PostgreSQL cluster rendered on the postgres nodes: each
+// runs PostgreSQL under Patroni, and an etcd member (Patroni's consensus
+// store) unless DCSNodes names the etcd nodes.
+type Patroni struct {
+	Scope           string `toml:"scope" yaml:"scope"`
+	SynchronousMode bool   `toml:"synchronous_mode" yaml:"synchronous_mode" default:"false"`
+	// PostgresVersion is the PostgreSQL major. Absent: the one Harbor's own
+	// harbor-db image bundles for harbor.version (profile data).
+	PostgresVersion int      `toml:"postgres_version" yaml:"postgres_version"`
+	DataDir         string   `toml:"data_dir" yaml:"data_dir" default:"/data/patroni"`
+	TTL             int      `toml:"ttl" yaml:"ttl" default:"30"`
+	LoopWait        int      `toml:"loop_wait" yaml:"loop_wait" default:"10"`
+	RetryTimeout    int      `toml:"retry_timeout" yaml:"retry_timeout" default:"10"`
+	DCSNodes        []string `toml:"dcs_nodes" yaml:"dcs_nodes"`
 }
 
 type Galera struct {
@@ -326,6 +351,10 @@ type Images struct {
 	Redis   string `toml:"redis" yaml:"redis"`
 	Nginx   string `toml:"nginx" yaml:"nginx"`
 	HAProxy string `toml:"haproxy" yaml:"haproxy"`
+	// Postgres replaces the postgres image patroni/Dockerfile builds on
+	// (engine patroni); Etcd the etcd image of Patroni's store.
+	Postgres string `toml:"postgres" yaml:"postgres"`
+	Etcd     string `toml:"etcd" yaml:"etcd"`
 }
 
 // Override returns the spec's reference for a tier image key, or "".
@@ -339,6 +368,11 @@ func (im *Images) Override(key string) string {
 		return im.Nginx
 	case "haproxy":
 		return im.HAProxy
+	case "etcd":
+		return im.Etcd
+	}
+	if strings.HasPrefix(key, "postgres") {
+		return im.Postgres
 	}
 	return ""
 }

@@ -17,17 +17,21 @@ func database(c *check) {
 				"[database.external] is for engine mariadb or postgres, not galera")
 		}
 		galera(c)
+	case "patroni":
+		patroni(c)
 	case "mariadb", "postgres":
 		if db.External == nil {
 			c.errorf("database.engine", `add [database.external] with host = "ADDRESS"`,
 				"engine %s is an external database: [database.external] is required", db.Engine)
 		}
-		if c.s.Source.Has("database.galera") {
-			c.errorf("database.galera", "remove [database.galera], or set engine = \"galera\"",
-				"[database.galera] is only for engine galera")
-		}
 		if db.Engine == "mariadb" && c.s.Source.Has("database.external.ssl_mode") {
 			c.warnf("database.external.ssl_mode", "remove it", "ssl_mode applies to postgres only and is ignored")
+		}
+	}
+	// A rendered engine's table under another engine would be ignored.
+	for _, engine := range []string{"galera", "patroni"} {
+		if table := "database." + engine; db.Engine != "" && db.Engine != engine && c.s.Source.Has(table) {
+			c.errorf(table, fmt.Sprintf("remove [%s], or set engine = %q", table, engine), "[%s] is only for engine %s", table, engine)
 		}
 	}
 	pool(c)
@@ -36,17 +40,9 @@ func database(c *check) {
 func galera(c *check) {
 	g := c.s.Database.Galera
 	members := c.s.NodesWithRole(spec.RoleGalera)
-	path := c.first("database.galera", "database.engine")
-	switch n := len(members); {
-	case n == 0:
-		// reported by roles
-	case n < 3:
-		c.errorf(path, `add "galera" to the roles of at least three nodes`,
-			"Galera needs at least 3 members to keep quorum when one fails; this spec has %d", n)
-	case n%2 == 0:
-		c.warnf(path, "use an odd number of members (3, 5, 7)",
-			"%d Galera members can split in two equal halves and lose quorum (split brain)", n)
-	}
+	quorum(c, c.first("database.galera", "database.engine"), spec.RoleGalera, len(members),
+		"Galera needs at least 3 members to keep quorum when one fails; this spec has %d",
+		"%d Galera members can split in two equal halves and lose quorum (split brain)")
 	if g == nil {
 		return
 	}
@@ -91,6 +87,19 @@ func pool(c *check) {
 	if db.MaxIdleConns > db.MaxOpenConns {
 		c.warnf(c.first("database.max_idle_conns", "database"), "set max_idle_conns to max_open_conns or less",
 			"max_idle_conns %d is above max_open_conns %d; Go's database pool lowers it", db.MaxIdleConns, db.MaxOpenConns)
+	}
+}
+
+// quorum checks the member count of a cluster that needs a majority: fewer
+// than 3 is an error (tooFew gets the count), an even count a warning (even
+// gets it). No member at all is reported by roles.
+func quorum(c *check, path, role string, n int, tooFew, even string) {
+	switch {
+	case n == 0:
+	case n < 3:
+		c.errorf(path, fmt.Sprintf("add %q to the roles of at least three nodes", role), tooFew, n)
+	case n%2 == 0:
+		c.warnf(path, "use an odd number of members (3, 5, 7)", even, n)
 	}
 }
 

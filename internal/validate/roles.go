@@ -30,6 +30,21 @@ func roles(c *check) {
 			}
 		}
 	}
+	postgres := s.NodesWithRole(spec.RolePostgres)
+	switch {
+	case s.Database.Engine == "patroni" && len(postgres) == 0:
+		c.errorf("database.engine", `add "postgres" to the roles of three nodes`, "database.engine is patroni but no node has the role postgres")
+	case s.Database.Engine != "patroni" && s.Database.Engine != "":
+		for i, n := range s.Nodes {
+			if n.HasRole(spec.RolePostgres) {
+				hint := `remove the role, or set database.engine = "patroni" to render PostgreSQL under Patroni there`
+				if s.Database.Engine == "postgres" {
+					hint = `remove the role (engine postgres is an external database at database.external.host), or set database.engine = "patroni"`
+				}
+				c.errorf(nodePath(i, "roles"), hint, "node %q has the role postgres but database.engine is %s", n.Name, s.Database.Engine)
+			}
+		}
+	}
 	rgw := false
 	for _, sc := range s.Scopes() {
 		if len(sc.Nodes) == 0 {
