@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -165,6 +166,35 @@ func ansibleRun(t *testing.T, ex string) {
 		}
 		t.Logf("ansible-playbook %v: %.0fs", args, time.Since(start).Seconds())
 		return parseRecap(t, b), string(b)
+	}
+
+	// --check on a new host (the node with secrets and the fewest files):
+	// it reports what it would do, and neither fails on the directories it
+	// would make nor creates anything.
+	fresh, count := "", 0
+	for _, n := range p.Nodes {
+		c, secret := 0, false
+		for _, f := range patched.Files() {
+			if strings.HasPrefix(f.Path, "nodes/"+n.Name+"/") {
+				c++
+				secret = secret || f.Secret
+			}
+		}
+		if secret && (fresh == "" || c < count) {
+			fresh, count = n.Name, c
+		}
+	}
+	if fresh == "" {
+		t.Fatal("no node has secrets")
+	}
+	if r, _ := run("--check", "--limit", fresh); r[fresh].changed == 0 {
+		t.Errorf("--check on the new host %s reports no change", fresh)
+	}
+	if _, err := os.Stat(filepath.Join(hosts, fresh)); !os.IsNotExist(err) {
+		t.Errorf("--check on the new host %s made its directory: %v", fresh, err)
+	}
+	if _, err := os.Stat(logFile); !os.IsNotExist(err) {
+		t.Errorf("--check on the new host %s ran a command: %v", fresh, err)
 	}
 
 	// First run: every node's files and secrets land with their modes, the
@@ -471,5 +501,88 @@ func writeExec(t *testing.T, file, text string) {
 	}
 	if err := os.WriteFile(file, []byte(text), 0o755); err != nil {
 		t.Fatal(err)
+	}
+}
+
+var listedPlay = regexp.MustCompile(`^\s+play #\d+ \(([^)]*)\): (.*)\tTAGS: \[([^\]]*)\]$`)
+
+// listedPlays parses ansible-playbook --list-tasks: each play's name, its
+// tags, and how many tasks it lists.
+func listedPlays(t *testing.T, out string) []listedPlayTasks {
+	t.Helper()
+	var plays []listedPlayTasks
+	for _, line := range strings.Split(out, "\n") {
+		if m := listedPlay.FindStringSubmatch(line); m != nil {
+			tags := strings.Split(m[3], ",")
+			slices.Sort(tags) // Ansible lists a set
+			plays = append(plays, listedPlayTasks{name: m[2], tags: tags})
+			continue
+		}
+		if len(plays) > 0 && strings.HasPrefix(line, "      ") && strings.Contains(line, "\tTAGS: ") {
+			plays[len(plays)-1].tasks++
+		}
+	}
+	if len(plays) == 0 {
+		t.Fatalf("no play listed:\n%s", out)
+	}
+	return plays
+}
+
+type listedPlayTasks struct {
+	name  string
+	tags  []string
+	tasks int
+}
+
+// TestAnsibleTags: every play carries its tier's tag (the sync play host
+// and files, each step one of host, ceph, galera, redis, harbor, lb), and
+// Ansible's --tags harbor selects the tasks of the harbor plays and no
+// other, in every example.
+func TestAnsibleTags(t *testing.T) {
+	tiers := []string{"host", "files", "ceph", "galera", "redis", "harbor", "lb"}
+	for _, ex := range examples {
+		t.Run(ex, func(t *testing.T) {
+			t.Parallel()
+			s, _ := loadPlan(t, ex)
+			_, tr, _ := renderSpec(t, s)
+			dir := t.TempDir()
+			out := filepath.Join(dir, "out")
+			if _, err := tree.Write(out, tr); err != nil {
+				t.Fatal(err)
+			}
+			list := func(args ...string) []listedPlayTasks {
+				t.Helper()
+				cmd := exec.Command("ansible-playbook", append([]string{"-i", "ansible/inventory.yml", "ansible/site.yml", "--list-tasks"}, args...)...)
+				cmd.Dir = out
+				cmd.Env = ansibleEnv(dir)
+				b, err := cmd.CombinedOutput()
+				if err != nil {
+					t.Fatalf("--list-tasks %v: %v\n%s", args, err, b)
+				}
+				return listedPlays(t, string(b))
+			}
+			all := list()
+			if got := all[0].tags; !slices.Equal(got, []string{"files", "host"}) {
+				t.Errorf("%s: tags %v, want [files host]", all[0].name, got)
+			}
+			used := map[string]bool{}
+			for _, pl := range all[1:] {
+				if len(pl.tags) != 1 || !slices.Contains(tiers, pl.tags[0]) || pl.tags[0] == "files" {
+					t.Errorf("%s: tags %v, want one of %v but files", pl.name, pl.tags, tiers)
+				}
+				used[pl.tags[0]] = true
+			}
+			// Ansible's filter by one tier (each listing costs seconds).
+			if !used["harbor"] {
+				t.Fatal("no play tagged harbor")
+			}
+			for _, tier := range []string{"harbor"} {
+				for i, pl := range list("--tags", tier) {
+					if tagged := slices.Contains(all[i].tags, tier); tagged != (pl.tasks > 0) || tagged && pl.tasks != all[i].tasks {
+						t.Errorf("--tags %s: %s (tags %v) lists %d of its %d tasks", tier, pl.name, all[i].tags, pl.tasks, all[i].tasks)
+					}
+				}
+			}
+		})
 	}
 }
