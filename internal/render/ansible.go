@@ -2,7 +2,6 @@ package render
 
 import (
 	"fmt"
-	"path"
 	"regexp"
 	"slices"
 	"strings"
@@ -33,10 +32,9 @@ type ansibleGroup struct {
 }
 
 // ansibleNodeFiles are the committed files of one node (nodes/<node>/
-// without secrets/) and the directories that hold them.
+// without secrets/).
 type ansibleNodeFiles struct {
 	Node  string
-	Dirs  []string
 	Files []ansibleFile
 }
 
@@ -58,6 +56,16 @@ type ansiblePlay struct {
 	// ChangedWhen is the Jinja test of the command's registered result
 	// (harborgen_step) that tells a change from a run that changed nothing.
 	ChangedWhen string
+	// Pools: for a play that (re)starts harbor nodes, the balancers whose
+	// HAProxy holds each node, drained before its restart and readied after
+	// its check (lb/haproxy-pool.sh). nginx has no runtime API (README).
+	Pools []ansiblePool
+}
+
+// ansiblePool is a harbor node and the lb nodes that balance to it.
+type ansiblePool struct {
+	Node      string
+	Balancers []string
 }
 
 type ansibleCheck struct {
@@ -196,13 +204,9 @@ func buildAnsible(p *plan.Plan, header string, t *tree.Tree) (*ansibleData, erro
 			mode = f.Mode
 		}
 		nf.Files = append(nf.Files, ansibleFile{Path: rel, Mode: fmt.Sprintf("%04o", mode)})
-		if dir := path.Dir(rel); dir != "." && !slices.Contains(nf.Dirs, dir) {
-			nf.Dirs = append(nf.Dirs, dir)
-		}
 	}
 	for _, n := range p.Nodes {
 		if nf := files[n.Name]; nf != nil {
-			slices.Sort(nf.Dirs)
 			d.Files = append(d.Files, *nf)
 		}
 	}
@@ -236,7 +240,36 @@ func buildAnsible(p *plan.Plan, header string, t *tree.Tree) (*ansibleData, erro
 		}
 		d.Plays = append(d.Plays, play)
 	}
+	for i := range d.Plays {
+		if pl := &d.Plays[i]; pl.Tier == "harbor" && pl.Command == "docker compose up -d" {
+			pl.Pools = harborPools(p, pl.Hosts)
+		}
+	}
 	return d, nil
+}
+
+// harborPools: for each harbor node of hosts that some HAProxy balancer
+// holds, those balancers (in the plan's order).
+func harborPools(p *plan.Plan, hosts []string) []ansiblePool {
+	var out []ansiblePool
+	for _, h := range hosts {
+		pool := ansiblePool{Node: h}
+		for _, n := range p.Nodes {
+			if n.LB == nil || n.LB.Kind != "haproxy" {
+				continue
+			}
+			for _, hp := range haproxyPools(n.LB) {
+				if hp.Server == h {
+					pool.Balancers = append(pool.Balancers, n.Name)
+					break
+				}
+			}
+		}
+		if len(pool.Balancers) > 0 {
+			out = append(out, pool)
+		}
+	}
+	return out
 }
 
 // ansibleFiles renders out/ansible/ from the plan and the node files already

@@ -8,9 +8,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/harborgen/harborgen/internal/plan"
 	"github.com/harborgen/harborgen/internal/tree"
@@ -94,9 +96,11 @@ func TestAnsiblePlaybookRuns(t *testing.T) {
 	if _, err := exec.LookPath("ansible-playbook"); err != nil {
 		t.Fatal("ansible-playbook is missing: apt-get install ansible-core (.ci/deps)")
 	}
-	// The smallest example: every run copies each file with its own task.
-	for _, ex := range []string{"shared-fs"} {
-		t.Run(ex, func(t *testing.T) { ansibleRun(t, ex) })
+	for _, ex := range examples {
+		t.Run(ex, func(t *testing.T) {
+			t.Parallel()
+			ansibleRun(t, ex)
+		})
 	}
 }
 
@@ -110,6 +114,12 @@ func ansibleRun(t *testing.T, ex string) {
 	for _, st := range p.Steps {
 		if prog, ok := stepScript(st.Command); ok {
 			scripts[filepath.Join("nodes", st.Node, prog)] = true
+		}
+	}
+	// The balancers' drain and ready (lb/haproxy-pool.sh) record theirs.
+	for _, f := range tr.Files() {
+		if strings.HasSuffix(f.Path, "/lb/haproxy-pool.sh") {
+			scripts[f.Path] = true
 		}
 	}
 	var patched tree.Tree
@@ -143,22 +153,57 @@ func ansibleRun(t *testing.T, ex string) {
 		t.Fatal(err)
 	}
 	logFile := filepath.Join(dir, "calls.log")
-	run := func(args ...string) map[string]recap {
+	run := func(args ...string) (map[string]recap, string) {
 		t.Helper()
 		cmd := exec.Command("ansible-playbook", append([]string{"-i", "out/ansible/inventory.yml", "-i", "loopback.yml",
-			"out/ansible/site.yml", "-f", "1", "-e", "harborgen_secrets=" + out}, args...)...)
+			"out/ansible/site.yml", "-e", "harborgen_secrets=" + out}, args...)...)
 		cmd.Dir = dir
 		cmd.Env = append(ansibleEnv(dir), "PATH="+bin+":"+os.Getenv("PATH"), "HARBORGEN_TEST_LOG="+logFile)
+		start := time.Now()
 		b, err := cmd.CombinedOutput()
 		if err != nil {
 			t.Fatalf("ansible-playbook %v: %v\n%s", args, err, b)
 		}
-		return parseRecap(t, b)
+		t.Logf("ansible-playbook %v: %.0fs", args, time.Since(start).Seconds())
+		return parseRecap(t, b), string(b)
+	}
+
+	// --check on a new host (the node with secrets and the fewest files):
+	// it reports what it would do, and neither fails on the directories it
+	// would make nor creates anything.
+	fresh, count := "", 0
+	for _, n := range p.Nodes {
+		c, secret := 0, false
+		for _, f := range patched.Files() {
+			if strings.HasPrefix(f.Path, "nodes/"+n.Name+"/") {
+				c++
+				secret = secret || f.Secret
+			}
+		}
+		if secret && (fresh == "" || c < count) {
+			fresh, count = n.Name, c
+		}
+	}
+	if fresh == "" {
+		t.Fatal("no node has secrets")
+	}
+	if r, _ := run("--check", "--limit", fresh); r[fresh].changed == 0 {
+		t.Errorf("--check on the new host %s reports no change", fresh)
+	}
+	if _, err := os.Stat(filepath.Join(hosts, fresh)); !os.IsNotExist(err) {
+		t.Errorf("--check on the new host %s made its directory: %v", fresh, err)
+	}
+	if _, err := os.Stat(logFile); !os.IsNotExist(err) {
+		t.Errorf("--check on the new host %s ran a command: %v", fresh, err)
 	}
 
 	// First run: every node's files and secrets land with their modes, the
 	// steps run in the runbook's order.
-	first := run()
+	first, firstOut := run()
+	// A first deployment sends each node's files as one archive.
+	if !taskChanged(firstOut, "Unpack the node's stale files on the host") {
+		t.Errorf("first run: no node's files went over as an archive")
+	}
 	for _, n := range p.Nodes {
 		if first[n.Name].changed == 0 {
 			t.Errorf("first run: %s changed nothing", n.Name)
@@ -206,27 +251,60 @@ func ansibleRun(t *testing.T, ex string) {
 	}
 	calls := readLines(t, logFile)
 	checkOrder(t, p.Steps, calls)
+	checkDrain(t, p, calls)
 
 	// Second run: nothing changes.
-	for host, r := range run() {
+	second, _ := run()
+	for host, r := range second {
 		if r.changed != 0 {
 			t.Errorf("second run: %s changed=%d, want 0", host, r.changed)
 		}
 	}
 
-	// --check with a file missing on one host: reported, not changed.
-	h1, h2 := p.Nodes[0].Name, p.Nodes[1].Name
+	// --check --diff with a file and a secret missing on one host:
+	// reported, with the file's diff and never the secret's, not changed.
+	var harbors []string
+	for _, n := range p.Nodes {
+		if n.Harbor != nil {
+			harbors = append(harbors, n.Name)
+		}
+	}
+	h1, h2 := harbors[0], harbors[1]
 	gone1 := filepath.Join(hosts, h1, "prepare-host.sh")
 	gone2 := filepath.Join(hosts, h2, "prepare-host.sh")
-	for _, g := range []string{gone1, gone2} {
+	var secret tree.File
+	for _, f := range patched.Files() {
+		if f.Secret && strings.HasPrefix(f.Path, "nodes/"+h1+"/secrets/") && len(f.Data) >= 16 {
+			secret = f
+			break
+		}
+	}
+	if secret.Path == "" {
+		t.Fatalf("%s has no secret of 16 bytes or more", h1)
+	}
+	goneSecret := filepath.Join(hosts, strings.TrimPrefix(secret.Path, "nodes/"))
+	for _, g := range []string{gone1, gone2, goneSecret} {
 		if err := os.Remove(g); err != nil {
 			t.Fatal(err)
 		}
 	}
 	before, beforeCalls := snapshot(t, hosts), len(readLines(t, logFile))
-	check := run("--check", "--diff")
+	check, checkOut := run("--check", "--diff")
 	if check[h1].changed == 0 {
 		t.Errorf("--check: %s reports no change although a file is missing", h1)
+	}
+	// copy's diff names the file on the controller.
+	if !strings.Contains(checkOut, "+++ after: "+filepath.Join(out, "nodes", h1, "prepare-host.sh")+"\n") {
+		t.Errorf("--check --diff: no diff of %s:\n%s", gone1, checkOut)
+	}
+	if !taskChanged(checkOut, "Copy the node's stale secrets (files 0600)") {
+		t.Errorf("--check: the missing %s is not reported", secret.Path)
+	}
+	for _, line := range strings.Split(string(secret.Data), "\n") {
+		// Comments and PEM armour are not secret.
+		if len(line) >= 8 && !strings.HasPrefix(line, "#") && !strings.HasPrefix(line, "-----") && strings.Contains(checkOut, line) {
+			t.Errorf("--check --diff printed a line of %s", secret.Path)
+		}
 	}
 	if after := snapshot(t, hosts); after != before {
 		t.Errorf("--check changed the hosts")
@@ -236,7 +314,11 @@ func ansibleRun(t *testing.T, ex string) {
 	}
 
 	// --limit one host: only that host is touched.
-	limited := run("--limit", h2)
+	limited, limitedOut := run("--limit", h2)
+	// A re-render's few files are copied one by one (with their diff).
+	if !taskChanged(limitedOut, "Copy the node's stale committed files") {
+		t.Errorf("--limit %s: prepare-host.sh was not copied by itself", h2)
+	}
 	if _, err := os.Stat(gone1); err == nil {
 		t.Errorf("--limit %s restored a file of %s", h2, h1)
 	}
@@ -248,10 +330,54 @@ func ansibleRun(t *testing.T, ex string) {
 			t.Errorf("--limit %s: the recap names %s", h2, host)
 		}
 	}
+	// Its balancers take it out of their pools and back (its files changed).
 	for _, c := range readLines(t, logFile)[beforeCalls:] {
-		if !strings.HasPrefix(c, h2+" ") {
+		f := strings.Fields(c)
+		pool := len(f) == 5 && f[2] == "haproxy-pool.sh" && f[4] == h2
+		if !strings.HasPrefix(c, h2+" ") && !pool {
 			t.Errorf("--limit %s ran on another host: %s", h2, c)
 		}
+	}
+}
+
+// checkDrain: each harbor node that an HAProxy balancer holds leaves that
+// balancer's pools before its restart and comes back after its check, and
+// the next node restarts only then (serial).
+func checkDrain(t *testing.T, p *plan.Plan, calls []string) {
+	t.Helper()
+	drained := 0
+	for _, n := range p.Nodes {
+		if n.LB == nil || n.LB.Kind != "haproxy" {
+			continue
+		}
+		for _, h := range n.LB.Harbor {
+			// at: the first call from index from on that starts with call.
+			at := func(from int, call string) int {
+				for i := from; i >= 0 && i < len(calls); i++ {
+					if strings.HasPrefix(calls[i]+"\n", call) {
+						return i
+					}
+				}
+				t.Errorf("no call %q after call %d; calls:\n%s", call, from, strings.Join(calls, "\n"))
+				return -1
+			}
+			drain := at(0, n.Name+" run haproxy-pool.sh drain "+h.Name+"\n")
+			up := at(drain, h.Name+" run docker compose up -d\n")
+			check := at(up, h.Name+" check ")
+			ready := at(check, n.Name+" run haproxy-pool.sh ready "+h.Name+"\n")
+			if drain < 0 || up < 0 || check < 0 || ready < 0 {
+				continue
+			}
+			for _, c := range calls[drain+1 : ready] {
+				if strings.Contains(c, " run docker compose up -d") && !strings.HasPrefix(c, h.Name+" ") {
+					t.Errorf("%s restarted while %s was out of %s's pools: %s", strings.Fields(c)[0], h.Name, n.Name, c)
+				}
+			}
+			drained++
+		}
+	}
+	if drained > 0 {
+		t.Logf("%d drains of a harbor node from an HAProxy pool, each around its restart", drained)
 	}
 }
 
@@ -268,21 +394,46 @@ func stepScript(command string) (string, bool) {
 }
 
 // checkOrder: the plan's steps are, in order, a subsequence of the calls the
-// stand-ins recorded.
+// stand-ins recorded. Host preparation on every node is one play that is not
+// serial (it runs on Ansible's forks): its calls may come in any order, all
+// after the steps before them and before the steps after them.
 func checkOrder(t *testing.T, steps []plan.Step, calls []string) {
 	t.Helper()
 	i := 0
-	for _, st := range steps {
-		prog := strings.TrimPrefix(strings.TrimPrefix(st.Command, "./"), "bash ")
-		want := st.Node + " run " + prog
-		for i < len(calls) && strings.TrimSpace(calls[i]) != want {
+	for first := 0; first < len(steps); {
+		last := first + 1
+		for last < len(steps) && steps[first].Command == "./prepare-host.sh" && steps[last].Command == steps[first].Command {
+			last++
+		}
+		want := map[string]bool{}
+		for _, st := range steps[first:last] {
+			prog := strings.TrimPrefix(strings.TrimPrefix(st.Command, "./"), "bash ")
+			want[st.Node+" run "+prog] = true
+		}
+		for len(want) > 0 {
+			for i < len(calls) && !want[strings.TrimSpace(calls[i])] {
+				i++
+			}
+			if i == len(calls) {
+				t.Fatalf("steps %d-%d (%q): %v not run, or not in the runbook's order; calls:\n%s",
+					first+1, last, steps[first].Command, want, strings.Join(calls, "\n"))
+			}
+			delete(want, strings.TrimSpace(calls[i]))
 			i++
 		}
-		if i == len(calls) {
-			t.Fatalf("step %q on %s: not run, or not in the runbook's order; calls:\n%s", st.Command, st.Node, strings.Join(calls, "\n"))
-		}
-		i++
+		first = last
 	}
+}
+
+// taskChanged: the task named name reported a change on some host.
+func taskChanged(out, name string) bool {
+	_, rest, ok := strings.Cut(out, "TASK ["+name+"]")
+	if !ok {
+		return false
+	}
+	rest, _, _ = strings.Cut(rest, "\nTASK [")
+	rest, _, _ = strings.Cut(rest, "\nPLAY ")
+	return strings.Contains(rest, "\nchanged: [")
 }
 
 type recap struct{ changed int }
@@ -350,5 +501,88 @@ func writeExec(t *testing.T, file, text string) {
 	}
 	if err := os.WriteFile(file, []byte(text), 0o755); err != nil {
 		t.Fatal(err)
+	}
+}
+
+var listedPlay = regexp.MustCompile(`^\s+play #\d+ \(([^)]*)\): (.*)\tTAGS: \[([^\]]*)\]$`)
+
+// listedPlays parses ansible-playbook --list-tasks: each play's name, its
+// tags, and how many tasks it lists.
+func listedPlays(t *testing.T, out string) []listedPlayTasks {
+	t.Helper()
+	var plays []listedPlayTasks
+	for _, line := range strings.Split(out, "\n") {
+		if m := listedPlay.FindStringSubmatch(line); m != nil {
+			tags := strings.Split(m[3], ",")
+			slices.Sort(tags) // Ansible lists a set
+			plays = append(plays, listedPlayTasks{name: m[2], tags: tags})
+			continue
+		}
+		if len(plays) > 0 && strings.HasPrefix(line, "      ") && strings.Contains(line, "\tTAGS: ") {
+			plays[len(plays)-1].tasks++
+		}
+	}
+	if len(plays) == 0 {
+		t.Fatalf("no play listed:\n%s", out)
+	}
+	return plays
+}
+
+type listedPlayTasks struct {
+	name  string
+	tags  []string
+	tasks int
+}
+
+// TestAnsibleTags: every play carries its tier's tag (the sync play host
+// and files, each step one of host, ceph, galera, redis, harbor, lb), and
+// Ansible's --tags harbor selects the tasks of the harbor plays and no
+// other, in every example.
+func TestAnsibleTags(t *testing.T) {
+	tiers := []string{"host", "files", "ceph", "galera", "redis", "harbor", "lb"}
+	for _, ex := range examples {
+		t.Run(ex, func(t *testing.T) {
+			t.Parallel()
+			s, _ := loadPlan(t, ex)
+			_, tr, _ := renderSpec(t, s)
+			dir := t.TempDir()
+			out := filepath.Join(dir, "out")
+			if _, err := tree.Write(out, tr); err != nil {
+				t.Fatal(err)
+			}
+			list := func(args ...string) []listedPlayTasks {
+				t.Helper()
+				cmd := exec.Command("ansible-playbook", append([]string{"-i", "ansible/inventory.yml", "ansible/site.yml", "--list-tasks"}, args...)...)
+				cmd.Dir = out
+				cmd.Env = ansibleEnv(dir)
+				b, err := cmd.CombinedOutput()
+				if err != nil {
+					t.Fatalf("--list-tasks %v: %v\n%s", args, err, b)
+				}
+				return listedPlays(t, string(b))
+			}
+			all := list()
+			if got := all[0].tags; !slices.Equal(got, []string{"files", "host"}) {
+				t.Errorf("%s: tags %v, want [files host]", all[0].name, got)
+			}
+			used := map[string]bool{}
+			for _, pl := range all[1:] {
+				if len(pl.tags) != 1 || !slices.Contains(tiers, pl.tags[0]) || pl.tags[0] == "files" {
+					t.Errorf("%s: tags %v, want one of %v but files", pl.name, pl.tags, tiers)
+				}
+				used[pl.tags[0]] = true
+			}
+			// Ansible's filter by one tier (each listing costs seconds).
+			if !used["harbor"] {
+				t.Fatal("no play tagged harbor")
+			}
+			for _, tier := range []string{"harbor"} {
+				for i, pl := range list("--tags", tier) {
+					if tagged := slices.Contains(all[i].tags, tier); tagged != (pl.tasks > 0) || tagged && pl.tasks != all[i].tasks {
+						t.Errorf("--tags %s: %s (tags %v) lists %d of its %d tasks", tier, pl.name, all[i].tags, pl.tasks, all[i].tasks)
+					}
+				}
+			}
+		})
 	}
 }

@@ -35,6 +35,9 @@ var Escapers = template.FuncMap{
 	// dockerfileImage: the image reference of a Dockerfile's FROM line.
 	"dockerfileImage": escape.DockerfileImage,
 	"ipport":          func(host string, port int) string { return net.JoinHostPort(host, strconv.Itoa(port)) },
+	// HAProxy's admin socket directory in its container, and on the host.
+	"haproxyAdminDir":     func() string { return haproxyAdminDir },
+	"haproxyAdminHostDir": haproxyAdminHostDir,
 	// tokenCert derives Harbor 1.5's root.crt from the token key.
 	"tokenCert": secrets.TokenCertificate,
 }

@@ -417,7 +417,8 @@ func (zeros) Read(p []byte) (int, error) { clear(p); return len(p), nil }
 
 // haproxyOverride writes a copy of a rendered haproxy.cfg whose TLS
 // certificate is the test's throwaway pair (the key beside it as
-// registry.pem.key, as docker-compose.yml mounts it).
+// registry.pem.key, as docker-compose.yml mounts it), and whose admin socket
+// is dir/admin.sock.
 func haproxyOverride(t *testing.T, cfg, dir string) string {
 	t.Helper()
 	src, err := os.ReadFile(cfg)
@@ -433,7 +434,9 @@ func haproxyOverride(t *testing.T, cfg, dir string) string {
 		t.Fatal(err)
 	}
 	out := filepath.Join(dir, "haproxy.cfg")
-	writeFile(t, out, []byte(strings.ReplaceAll(string(src), "/usr/local/etc/haproxy/tls/registry.pem", pemPath)))
+	cfgText := strings.ReplaceAll(string(src), "/usr/local/etc/haproxy/tls/registry.pem", pemPath)
+	cfgText = strings.ReplaceAll(cfgText, "/run/haproxy-admin/admin.sock", filepath.Join(dir, "admin.sock"))
+	writeFile(t, out, []byte(cfgText))
 	return out
 }
 
