@@ -128,7 +128,7 @@ func listExamples(e *env) error {
 			first, _, _ := strings.Cut(string(readme), "\n")
 			_, title, _ = strings.Cut(strings.TrimPrefix(first, "# "), " — ")
 		}
-		fmt.Fprintf(e.stdout, "%-16s %s\n", name, title)
+		fmt.Fprintf(e.stdout, "%-18s %s\n", name, title)
 	}
 	return nil
 }

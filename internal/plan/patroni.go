@@ -241,21 +241,31 @@ func patroniMember(s *spec.Spec, prof *profile.Profile, n spec.Node) *Patroni {
 // superuser over the socket (Patroni itself) and from the members (pg_rewind,
 // the init script), replication from the members, and Harbor's user, to its
 // database only, from the load balancers and the harbor nodes.
+//
+// A connection to a loopback address other than 127.0.0.1 comes from
+// 127.0.0.1 (the kernel's source address for 127.0.0.0/8), so where the
+// sources are such addresses (nodes on one host), 127.0.0.1 is allowed too.
 func patroniHBA(p *Patroni) []HBARule {
 	const scram = "scram-sha-256"
 	out := []HBARule{{Database: "all", User: p.Superuser, Method: scram, Why: "Patroni, over the socket"}}
+	var members []string
 	for _, m := range p.Members {
-		out = append(out, HBARule{Database: "replication", User: p.ReplicationUser, Address: hostPrefix(m.Address), Method: scram,
-			Why: "streaming replication and cloning from " + m.Name})
+		members = append(members, m.Address)
 	}
-	for _, m := range p.Members {
-		out = append(out, HBARule{Database: "all", User: p.Superuser, Address: hostPrefix(m.Address), Method: scram,
-			Why: "pg_rewind and the init script from " + m.Name})
+	rules := func(database, user string, sources []string, why func(i int) string) {
+		loopback := false
+		for i, a := range sources {
+			out = append(out, HBARule{Database: database, User: user, Address: hostPrefix(a), Method: scram, Why: why(i)})
+			loopback = loopback || (strings.HasPrefix(a, "127.") && a != "127.0.0.1")
+		}
+		if loopback && !slices.Contains(sources, "127.0.0.1") {
+			out = append(out, HBARule{Database: database, User: user, Address: "127.0.0.1/32", Method: scram,
+				Why: "the same, from nodes on loopback addresses: their connections come from 127.0.0.1"})
+		}
 	}
-	for _, h := range p.ClientHosts {
-		out = append(out, HBARule{Database: p.Database, User: p.User, Address: hostPrefix(h), Method: scram,
-			Why: "Harbor, through the load balancer or from a harbor node"})
-	}
+	rules("replication", p.ReplicationUser, members, func(i int) string { return "streaming replication and cloning from " + p.Members[i].Name })
+	rules("all", p.Superuser, members, func(i int) string { return "pg_rewind and the init script from " + p.Members[i].Name })
+	rules(p.Database, p.User, p.ClientHosts, func(int) string { return "Harbor, through the load balancer or from a harbor node" })
 	return out
 }
 

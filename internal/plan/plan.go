@@ -474,6 +474,13 @@ func steps(s *spec.Spec, prof *profile.Profile) []Step {
 	for _, sc := range s.Scopes() {
 		out = append(out, redisSteps(&sc)...)
 	}
+	// Harbor's core exits when it cannot reach its database: with a Patroni
+	// cluster, which Harbor reaches only through the load balancer, the
+	// balancers start first.
+	lbFirst := s.Database.Engine == "patroni"
+	if lbFirst {
+		out = append(out, lbSteps(s, true)...)
+	}
 	for _, sc := range s.Scopes() {
 		for _, n := range sc.WithRole(spec.RoleHarbor) {
 			check, expect := pingCheck("http://"+net.JoinHostPort(n.Address, strconv.Itoa(s.Harbor.HTTPPort)), prof)
@@ -481,14 +488,33 @@ func steps(s *spec.Spec, prof *profile.Profile) []Step {
 				Command: "docker compose up -d", Check: check, Expect: []string{expect}})
 		}
 	}
+	if !lbFirst {
+		out = append(out, lbSteps(s, false)...)
+	}
+	return out
+}
+
+// lbSteps start the load balancers. Their check is the portal through the
+// balancer (200), or with TLS the redirect to HTTPS (308), which needs no
+// Harbor; before Harbor runs without TLS, it is the database proxy's port.
+func lbSteps(s *spec.Spec, beforeHarbor bool) []Step {
+	var out []Step
 	for _, sc := range s.Scopes() {
 		for _, n := range sc.WithRole(spec.RoleLB) {
 			check := fmt.Sprintf("curl -sS -o /dev/null -w '%%{http_code}\\n' http://%s/", net.JoinHostPort(n.Address, strconv.Itoa(s.LB.HTTPPort)))
 			expect := "200" // the portal
-			if s.TLS.Mode != "none" {
-				expect = "308" // plain HTTP redirects to HTTPS
+			action := "start the load balancer"
+			if beforeHarbor {
+				action += " (before Harbor, which reaches its database through it)"
 			}
-			out = append(out, Step{Node: n.Name, Action: "start the load balancer", Command: "docker compose up -d", Check: check, Expect: []string{expect}})
+			switch {
+			case s.TLS.Mode != "none":
+				expect = "308" // plain HTTP redirects to HTTPS
+			case beforeHarbor:
+				check = fmt.Sprintf("bash -c 'exec 3<>/dev/tcp/%s/%d' && echo the database proxy is listening", n.Address, s.Database.Port)
+				expect = "the database proxy is listening"
+			}
+			out = append(out, Step{Node: n.Name, Action: action, Command: "docker compose up -d", Check: check, Expect: []string{expect}})
 		}
 	}
 	return out

@@ -30,11 +30,15 @@ func WriteText(w io.Writer, p *Plan) error {
 			if g := n.Galera; s.Name == "galera" && g != nil && len(g.ImagePackages) > 0 {
 				image += " + " + strings.Join(g.ImagePackages, " ") + " (built: galera/Dockerfile)"
 			}
+			if pg := n.Patroni; s.Name == "patroni" && pg != nil {
+				image += " + " + strings.Join(pg.ImagePackages, " ") + " (built: patroni/Dockerfile)"
+			}
 			fmt.Fprintf(&b, "  service  %-14s %s\n", s.Name, image)
 		}
 		for _, l := range n.Listens {
 			fmt.Fprintf(&b, "  listens  %-14d %s\n", l.Port, l.Owner)
 		}
+		writePatroniText(&b, n)
 		if e := n.Endpoints; e != nil {
 			fmt.Fprintf(&b, "  database %s via %s\n", e.Database, e.Database.Via)
 			master := ""
@@ -64,6 +68,27 @@ func WriteText(w io.Writer, p *Plan) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// writePatroniText prints a postgres member's cluster and an etcd member's
+// store: the members and the leader expected after the runbook.
+func writePatroniText(b *strings.Builder, n Node) {
+	if p := n.Patroni; p != nil {
+		names := make([]string, len(p.Members))
+		for i, m := range p.Members {
+			names[i] = m.Name + " " + m.Address
+		}
+		sync := "asynchronous"
+		if p.SynchronousMode {
+			sync = "synchronous_mode"
+		}
+		fmt.Fprintf(b, "  patroni  scope %s, PostgreSQL %d, members %s; expected leader %s; %s, ttl %ds loop_wait %ds\n",
+			p.Scope, p.PostgresVersion, strings.Join(names, ", "), p.ExpectedLeader, sync, p.TTL, p.LoopWait)
+		fmt.Fprintf(b, "  patroni  dcs etcd %s\n", strings.Join(p.DCS, ","))
+	}
+	if e := n.Etcd; e != nil {
+		fmt.Fprintf(b, "  etcd     member %s of %s\n", e.Name, e.InitialCluster)
+	}
 }
 
 // writeHostText prints what prepare-host.sh sets up on a node.

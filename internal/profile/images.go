@@ -37,8 +37,12 @@ func (im Image) IsPinned() bool {
 // Ref is the image's reference, under a mirror when one is given. An
 // official image (a name without "/") lives under library/ on Docker Hub,
 // and a mirror serves it at that path: mirror/library/NAME:TAG.
+//
+// An image of another registry (its name starts with a host, quay.io/...)
+// keeps its reference: a mirror of Docker Hub does not serve it, and the
+// spec's images.<key> names the site's copy.
 func (im Image) Ref(mirror string) string {
-	if mirror == "" {
+	if mirror == "" || im.OtherRegistry() {
 		return im.Name + ":" + im.Tag
 	}
 	name := im.Name
@@ -46,6 +50,13 @@ func (im Image) Ref(mirror string) string {
 		name = "library/" + name
 	}
 	return strings.TrimSuffix(mirror, "/") + "/" + name + ":" + im.Tag
+}
+
+// OtherRegistry reports whether the image is on a registry other than
+// Docker Hub: its first path component is a host (has a dot or a port).
+func (im Image) OtherRegistry() bool {
+	first, _, ok := strings.Cut(im.Name, "/")
+	return ok && strings.ContainsAny(first, ".:")
 }
 
 // Pinned matches an exact release tag, x.y.z (etcd writes vx.y.z).

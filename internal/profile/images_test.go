@@ -55,6 +55,7 @@ func TestTierImageRef(t *testing.T) {
 		{"official, no mirror", Image{Name: "redis", Tag: "7.2.11"}, "", "redis:7.2.11"},
 		{"official under a mirror gains library/", Image{Name: "redis", Tag: "7.2.11"}, "mirror.corp.example/hub", "mirror.corp.example/hub/library/redis:7.2.11"},
 		{"a user image keeps its path", Image{Name: "osixia/keepalived", Tag: "2.0.20"}, "mirror.local:5000/hub", "mirror.local:5000/hub/osixia/keepalived:2.0.20"},
+		{"another registry's image is not under a Docker Hub mirror", Image{Name: "quay.io/coreos/etcd", Tag: "v3.5.21"}, "mirror.local:5000/hub", "quay.io/coreos/etcd:v3.5.21"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := tc.image.Ref(tc.mirror); got != tc.want {

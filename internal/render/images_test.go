@@ -77,13 +77,18 @@ func composeImages(t *testing.T, tr *tree.Tree) map[string]string {
 		var doc struct {
 			Services map[string]struct {
 				Image string `yaml:"image"`
+				Build string `yaml:"build"`
 			} `yaml:"services"`
 		}
 		if err := yaml.Unmarshal(f.Data, &doc); err != nil {
 			t.Fatalf("%s: %v", f.Path, err)
 		}
 		for name, svc := range doc.Services {
-			out[path.Base(path.Dir(f.Path))+"/"+name] = svc.Image
+			image := svc.Image
+			if svc.Build != "" { // the image its Dockerfile builds on
+				image = dockerfileFrom(t, tr, path.Join(path.Dir(f.Path), svc.Build, "Dockerfile"))
+			}
+			out[path.Base(path.Dir(f.Path))+"/"+name] = image
 		}
 	}
 	if len(out) == 0 {
@@ -92,20 +97,45 @@ func composeImages(t *testing.T, tr *tree.Tree) map[string]string {
 	return out
 }
 
+// dockerfileFrom is the image of a rendered Dockerfile's FROM line.
+func dockerfileFrom(t *testing.T, tr *tree.Tree, p string) string {
+	t.Helper()
+	for _, f := range tr.Files() {
+		if f.Path != p {
+			continue
+		}
+		for _, line := range strings.Split(string(f.Data), "\n") {
+			if from, ok := strings.CutPrefix(line, "FROM "); ok {
+				return strings.Fields(from)[0]
+			}
+		}
+		t.Fatalf("%s has no FROM line", p)
+	}
+	t.Fatalf("no %s in the tree", p)
+	return ""
+}
+
 // TestMirrorRewritesEveryImage renders every example with [images] mirror
 // and checks the image of every service of every node: each is under the
 // mirror (official images under library/), pinned, and Harbor's own take
 // harbor.image_registry instead when it is set. Overrides win.
 func TestMirrorRewritesEveryImage(t *testing.T) {
 	const mirror = "mirror.corp.example/hub"
-	pinned := regexp.MustCompile(`:(v?[0-9]+\.[0-9]+\.[0-9]+(-v[0-9]+\.[0-9]+\.[0-9]+)?)$`)
-	official := regexp.MustCompile(`^` + regexp.QuoteMeta(mirror) + `/library/(mariadb|redis|nginx|haproxy):`)
+	// PostgreSQL's releases are x.y.
+	pinned := regexp.MustCompile(`(:(v?[0-9]+\.[0-9]+\.[0-9]+(-v[0-9]+\.[0-9]+\.[0-9]+)?)|/postgres:[0-9]+\.[0-9]+)$`)
+	official := regexp.MustCompile(`^` + regexp.QuoteMeta(mirror) + `/library/(mariadb|redis|nginx|haproxy|postgres):`)
+	// An image of another registry than Docker Hub (etcd, quay.io) is not
+	// under a mirror of Docker Hub: images.etcd names the site's copy.
+	otherRegistry := regexp.MustCompile(`^quay\.io/`)
 	harborImage := regexp.MustCompile(`/(goharbor|vmware)/[a-z-]+:v`)
 	for _, tc := range []struct {
 		name, registry, extra string
 		want                  func(service, image string) string // "" when right
 	}{
 		{"mirror", "", "[images]\nmirror = \"" + mirror + "\"\n", func(service, image string) string {
+			if otherRegistry.MatchString(image) {
+				return ""
+			}
 			if !strings.HasPrefix(image, mirror+"/") {
 				return "not under the mirror"
 			}
@@ -121,16 +151,18 @@ func TestMirrorRewritesEveryImage(t *testing.T) {
 				}
 				return ""
 			}
-			if !strings.HasPrefix(image, mirror+"/") || strings.Contains(image, "//") {
+			if (!strings.HasPrefix(image, mirror+"/") && !otherRegistry.MatchString(image)) || strings.Contains(image, "//") {
 				return "a tier image not under the mirror"
 			}
 			return ""
 		}},
 		{"overrides win", "", "[images]\nmirror = \"" + mirror + "\"\ngalera = \"db.corp.example/mariadb:10.11.18-1\"\n" +
-			"redis = \"kv.corp.example/redis@sha256:" + strings.Repeat("ab", 32) + "\"\nnginx = \"lb.corp.example/nginx:1.30.0\"\nhaproxy = \"lb.corp.example/haproxy:2.8.26\"\n",
+			"redis = \"kv.corp.example/redis@sha256:" + strings.Repeat("ab", 32) + "\"\nnginx = \"lb.corp.example/nginx:1.30.0\"\nhaproxy = \"lb.corp.example/haproxy:2.8.26\"\n" +
+			"postgres = \"db.corp.example/postgres:18.0\"\netcd = \"db.corp.example/etcd:v3.5.21\"\n",
 			func(service, image string) string {
 				want := map[string]string{"galera": "db.corp.example/mariadb:10.11.18-1", "galera-health": "db.corp.example/mariadb:10.11.18-1",
-					"sentinel": "kv.corp.example/redis@sha256:" + strings.Repeat("ab", 32), "nginx": "lb.corp.example/nginx:1.30.0", "haproxy": "lb.corp.example/haproxy:2.8.26"}
+					"sentinel": "kv.corp.example/redis@sha256:" + strings.Repeat("ab", 32), "nginx": "lb.corp.example/nginx:1.30.0", "haproxy": "lb.corp.example/haproxy:2.8.26",
+					"patroni": "db.corp.example/postgres:18.0", "etcd": "db.corp.example/etcd:v3.5.21"}
 				if strings.HasPrefix(service, "redis") {
 					service = "sentinel"
 				}
@@ -183,7 +215,7 @@ func TestMirrorRewritesEveryImage(t *testing.T) {
 			}
 			// Every kind of image was tried: the examples run every Harbor
 			// profile's components and every image of the data.
-			for _, kind := range []string{"galera", "redis", "sentinel", "nginx", "haproxy", "core", "registry", "trivy", "ui", "adminserver"} {
+			for _, kind := range []string{"galera", "redis", "sentinel", "nginx", "haproxy", "patroni", "etcd", "core", "registry", "trivy", "ui", "adminserver"} {
 				if !seen[kind] {
 					t.Errorf("no example runs %s: the test misses its image", kind)
 				}
@@ -194,6 +226,9 @@ func TestMirrorRewritesEveryImage(t *testing.T) {
 					t.Fatal(err)
 				}
 				for _, im := range data {
+					if strings.HasPrefix(im.Key, "postgres") {
+						continue // one major per spec: TestPatroniPostgresVersion runs each
+					}
 					if !refs[im.Ref(mirror)] {
 						t.Errorf("no example runs the image %s (%s): remove it from templates/%s if no service uses it", im.Key, im.Ref(mirror), profile.ImagesFile)
 					}

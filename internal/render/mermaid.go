@@ -98,7 +98,7 @@ func (d *diagram) build(p *plan.Plan) error {
 		}
 		for _, n := range g.nodes {
 			open, close := "[", "]"
-			if n.Galera != nil || n.Redis != nil {
+			if n.Galera != nil || n.Patroni != nil || n.Redis != nil {
 				open, close = "[(", ")]"
 			}
 			id, err := d.shape("    ", open, close, n.Name, n.Address, strings.Join(n.Roles, ", "))
@@ -150,6 +150,9 @@ func (d *diagram) connect(p *plan.Plan, clients string, groups []siteGroup) erro
 		if err := d.galeraEdges(n); err != nil {
 			return err
 		}
+		if err := d.patroniEdges(n); err != nil {
+			return err
+		}
 		if n.Endpoints == nil {
 			continue
 		}
@@ -177,7 +180,11 @@ func (d *diagram) balancerEdges(n plan.Node) error {
 			continue
 		}
 		for _, b := range proxy.Backends {
-			if err := d.edge(from, "-.->", d.ids[b.Address], proxy.Kind+" proxy"); err != nil {
+			label := proxy.Kind + " proxy"
+			if proxy.LeaderOnly {
+				label += ", to the leader"
+			}
+			if err := d.edge(from, "-.->", d.ids[b.Address], label); err != nil {
 				return err
 			}
 		}
@@ -191,6 +198,21 @@ func (d *diagram) galeraEdges(n plan.Node) error {
 		return nil
 	}
 	return d.edge(d.ids[n.Galera.BootstrapAddr], "---", d.ids[n.Address], "Galera")
+}
+
+// patroniEdges links each Patroni member to the expected leader, which the
+// others stream from.
+func (d *diagram) patroniEdges(n plan.Node) error {
+	p := n.Patroni
+	if p == nil || p.ExpectedLeader == p.Name {
+		return nil
+	}
+	for _, m := range p.Members {
+		if m.Name == p.ExpectedLeader {
+			return d.edge(d.ids[m.Address], "---", d.ids[n.Address], "Patroni streaming")
+		}
+	}
+	return nil
 }
 
 // tierEdges draws a harbor node's arrows to its database, Redis and storage.

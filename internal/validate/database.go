@@ -40,17 +40,9 @@ func database(c *check) {
 func galera(c *check) {
 	g := c.s.Database.Galera
 	members := c.s.NodesWithRole(spec.RoleGalera)
-	path := c.first("database.galera", "database.engine")
-	switch n := len(members); {
-	case n == 0:
-		// reported by roles
-	case n < 3:
-		c.errorf(path, `add "galera" to the roles of at least three nodes`,
-			"Galera needs at least 3 members to keep quorum when one fails; this spec has %d", n)
-	case n%2 == 0:
-		c.warnf(path, "use an odd number of members (3, 5, 7)",
-			"%d Galera members can split in two equal halves and lose quorum (split brain)", n)
-	}
+	quorum(c, c.first("database.galera", "database.engine"), spec.RoleGalera, len(members),
+		"Galera needs at least 3 members to keep quorum when one fails; this spec has %d",
+		"%d Galera members can split in two equal halves and lose quorum (split brain)")
 	if g == nil {
 		return
 	}
@@ -95,6 +87,19 @@ func pool(c *check) {
 	if db.MaxIdleConns > db.MaxOpenConns {
 		c.warnf(c.first("database.max_idle_conns", "database"), "set max_idle_conns to max_open_conns or less",
 			"max_idle_conns %d is above max_open_conns %d; Go's database pool lowers it", db.MaxIdleConns, db.MaxOpenConns)
+	}
+}
+
+// quorum checks the member count of a cluster that needs a majority: fewer
+// than 3 is an error (tooFew gets the count), an even count a warning (even
+// gets it). No member at all is reported by roles.
+func quorum(c *check, path, role string, n int, tooFew, even string) {
+	switch {
+	case n == 0:
+	case n < 3:
+		c.errorf(path, fmt.Sprintf("add %q to the roles of at least three nodes", role), tooFew, n)
+	case n%2 == 0:
+		c.warnf(path, "use an odd number of members (3, 5, 7)", even, n)
 	}
 }
 

@@ -28,6 +28,9 @@ func dirs(c *check) {
 	if g := c.s.Database.Galera; g != nil {
 		list = append(list, struct{ key, value string }{"database.galera.data_dir", g.DataDir})
 	}
+	if p := c.s.Database.Patroni; p != nil {
+		list = append(list, struct{ key, value string }{"database.patroni.data_dir", p.DataDir})
+	}
 	list = append(list, struct{ key, value string }{"redis.data_dir", c.s.Redis.DataDir})
 	for i, site := range c.s.Sites {
 		if site.Redis != nil {

@@ -3,11 +3,17 @@ package validate
 import (
 	"regexp"
 	"strings"
+
+	"github.com/harborgen/harborgen/internal/plan"
 )
 
 // pinnedTag finds an exact release (x.y.z) in a tag such as 7.2.11 or
 // 10.11.18-jammy.
 var pinnedTag = regexp.MustCompile(`(^|[^0-9.])[0-9]+\.[0-9]+\.[0-9]+($|[^0-9.])`)
+
+// pinnedMajorMinor finds an exact PostgreSQL release (x.y, e.g. 15.14 or
+// 15.14-bookworm); a bare major (15) floats.
+var pinnedMajorMinor = regexp.MustCompile(`^[0-9]+\.[0-9]+($|[^0-9.])`)
 
 // images checks the [images] table beyond the schema's reference grammar:
 // a mirror that names no registry host, and an override that floats.
@@ -25,14 +31,22 @@ func images(c *check) {
 			}
 		}
 	}
-	for _, key := range []string{"galera", "redis", "nginx", "haproxy"} {
+	if im.Mirror != "" && im.Etcd == "" && len(plan.EtcdNodes(c.s)) > 0 {
+		c.warnf("images.mirror", `set images.etcd to the mirror's copy, e.g. "`+im.Mirror+`/coreos/etcd:<tag>"`,
+			"etcd's image comes from quay.io, which a mirror of Docker Hub does not serve: the etcd nodes still pull it from quay.io")
+	}
+	for _, key := range []string{"galera", "redis", "nginx", "haproxy", "postgres", "etcd"} {
 		ref := im.Override(key)
 		if ref == "" || strings.Contains(ref, "@sha256:") {
 			continue
 		}
 		tag := ref[strings.LastIndex(ref, ":")+1:]
-		if !pinnedTag.MatchString(tag) {
-			c.warnf("images."+key, "pin an exact release such as 7.2.11, or a digest (@sha256:...)",
+		pinned, example := pinnedTag, "7.2.11"
+		if key == "postgres" { // PostgreSQL numbers its releases major.minor
+			pinned, example = pinnedMajorMinor, "15.14"
+		}
+		if !pinned.MatchString(tag) {
+			c.warnf("images."+key, "pin an exact release such as "+example+", or a digest (@sha256:...)",
 				"the tag %q floats: two renders of this spec can deploy different bits", tag)
 		}
 	}

@@ -16,18 +16,10 @@ func patroni(c *check) {
 		c.errorf("database.external", "remove [database.external]: harborgen renders the Patroni cluster",
 			"[database.external] is for engine mariadb or postgres, not patroni")
 	}
-	members := s.NodesWithRole(spec.RolePostgres)
-	path := c.first("database.patroni", "database.engine")
-	switch n := len(members); {
-	case n == 0:
-		// reported by roles
-	case n < 3:
-		c.errorf(path, `add "postgres" to the roles of at least three nodes`,
-			"a Patroni cluster needs at least 3 members to keep a leader when one fails (its etcd needs a majority); this spec has %d", n)
-	case n%2 == 0:
-		c.warnf(path, "use an odd number of members (3, 5, 7)",
-			"%d postgres members survive no more failures than %d: etcd needs a majority of its members", n, n-1)
-	}
+	n := len(s.NodesWithRole(spec.RolePostgres))
+	quorum(c, c.first("database.patroni", "database.engine"), spec.RolePostgres, n,
+		"a Patroni cluster needs at least 3 members to keep a leader when one fails (its etcd needs a majority); this spec has %d",
+		fmt.Sprintf("%%d postgres members survive no more failures than %d: etcd needs a majority of its members", n-1))
 	p := s.Database.Patroni
 	if p == nil {
 		return
