@@ -2,6 +2,7 @@ package services
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -446,9 +447,9 @@ func (h *patroniHarness) validateConfig(n *plan.Node) {
 	must(h.t, err)
 	rendered := h.dir(n, "patroni-rendered.yml")
 	must(h.t, os.WriteFile(rendered, b, 0o644))
-	out, err := exec.Command(h.dir(n, "run-patroni"), "patroni", "--validate-config", rendered).CombinedOutput()
+	out, errOut, err := runBounded(time.Minute, "", os.Environ(), h.dir(n, "run-patroni"), "patroni", "--validate-config", rendered)
 	if err != nil {
-		h.t.Fatalf("%s: Patroni %s refuses the rendered patroni.yml: %v\n%s", n.Name, patroniVersion(), err, out)
+		h.t.Fatalf("%s: Patroni %s refuses the rendered patroni.yml: %v\n%s%s", n.Name, patroniVersion(), err, out, errOut)
 	}
 	h.t.Logf("%s: patroni --validate-config: ok (Patroni %s)", n.Name, patroniVersion())
 }
@@ -468,12 +469,30 @@ func (h *patroniHarness) run(n *plan.Node, command string) string {
 	return out
 }
 
+// tryRun runs a command for at most 30 s (patronictl, for one, retries an
+// etcd it cannot use for ever); its output is stdout then stderr.
 func (h *patroniHarness) tryRun(n *plan.Node, command string) (string, error) {
-	cmd := exec.Command("bash", "-c", command)
-	cmd.Dir = h.c.Node(n.Name)
-	cmd.Env = append(os.Environ(), h.env...)
-	out, err := cmd.CombinedOutput()
-	return string(out), err
+	out, errOut, err := runBounded(30*time.Second, h.c.Node(n.Name), append(os.Environ(), h.env...), "bash", "-c", command)
+	return out + errOut, err
+}
+
+// runBounded runs a command in a process group of its own, killed with the
+// group after timeout, and returns its stdout and stderr.
+func runBounded(timeout time.Duration, dir string, env []string, name string, args ...string) (string, string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Dir, cmd.Env = dir, env
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	cmd.WaitDelay = 5 * time.Second
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	if ctx.Err() != nil {
+		err = fmt.Errorf("%s killed after %s: %w", name, timeout, err)
+	}
+	return stdout.String(), stderr.String(), err
 }
 
 // script runs a rendered script of the node with the stand-in.
@@ -817,15 +836,13 @@ func psqlAt(addr string, port int, user, password, db, sql string) (string, erro
 		return "", err
 	}
 	conninfo := fmt.Sprintf("host=%s port=%d user=%s dbname=%s connect_timeout=3", addr, port, user, db)
-	cmd := exec.Command("psql", conninfo, "--no-psqlrc", "--quiet", "--tuples-only", "--no-align", "-v", "ON_ERROR_STOP=1", "-c", sql)
-	cmd.Env = append(os.Environ(), "PGPASSWORD="+password)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
+	// Bounded: a synchronous commit waits for ever when no standby is in sync.
+	out, stderr, err := runBounded(20*time.Second, "", append(os.Environ(), "PGPASSWORD="+password),
+		"psql", conninfo, "--no-psqlrc", "--quiet", "--tuples-only", "--no-align", "-v", "ON_ERROR_STOP=1", "-c", sql)
 	if err != nil {
-		return "", fmt.Errorf("%v: %s", err, strings.TrimSpace(stderr.String()))
+		return "", fmt.Errorf("%v: %s", err, strings.TrimSpace(stderr))
 	}
-	return strings.TrimSpace(string(out)), nil
+	return strings.TrimSpace(out), nil
 }
 
 func (h *patroniHarness) trySuperSQL(n *plan.Node, sql string) (string, error) {
