@@ -57,10 +57,9 @@ type Profile struct {
 	HostDirs  []HostDir `toml:"host_dir"`
 
 	// BundledPostgres is the PostgreSQL major of Harbor's own harbor-db
-	// image, by release: the default of database.patroni.postgres_version.
-	// PostgresVersions are the majors a rendered Patroni tier may run.
-	BundledPostgres  []BundledPostgres `toml:"bundled_postgres"`
-	PostgresVersions []int             `toml:"postgres_versions"`
+	// image, by release: the default of database.patroni.postgres_version
+	// (the schema lists the majors a spec may choose, those of the images).
+	BundledPostgres []BundledPostgres `toml:"bundled_postgres"`
 
 	// Dir is the profile's directory under templates/, where its templates are.
 	Dir string `toml:"-"`

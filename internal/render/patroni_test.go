@@ -3,6 +3,7 @@ package render_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -21,6 +22,7 @@ import (
 	"github.com/harborgen/harborgen/internal/render"
 	"github.com/harborgen/harborgen/internal/spec"
 	"github.com/harborgen/harborgen/internal/validate"
+	"github.com/harborgen/harborgen/schema"
 )
 
 // patroniSecrets are the secrets only the Patroni tier holds, besides
@@ -104,6 +106,10 @@ func TestPatroniFiles(t *testing.T) {
 	}
 	if got := etcd["listen-client-urls"]; got != "http://10.30.0.33:2379" {
 		t.Errorf("listen-client-urls = %q", got)
+	}
+	// Read from a file, etcd 3.4 leaves the v3 gateway Patroni uses off.
+	if got := etcd["enable-grpc-gateway"]; got != "true" {
+		t.Errorf("enable-grpc-gateway = %q, want true", got)
 	}
 
 	for _, c := range []struct {
@@ -309,5 +315,47 @@ func TestPatroniPostgresVersion(t *testing.T) {
 				t.Errorf("bin_dir = %s, want PostgreSQL %s's", got, major)
 			}
 		})
+	}
+}
+
+// TestPatroniVersionsHaveImages: every PostgreSQL major the schema accepts
+// has a pinned image, and every postgres image is a major the schema accepts.
+func TestPatroniVersionsHaveImages(t *testing.T) {
+	var doc struct {
+		Defs map[string]struct {
+			Properties map[string]struct {
+				Enum []any `json:"enum"`
+			} `json:"properties"`
+		} `json:"$defs"`
+	}
+	if err := json.Unmarshal(schema.JSON, &doc); err != nil {
+		t.Fatal(err)
+	}
+	var majors []int
+	for _, v := range doc.Defs["patroni"].Properties["postgres_version"].Enum {
+		majors = append(majors, int(v.(float64)))
+	}
+	if len(majors) == 0 {
+		t.Fatal("the schema lists no postgres_version")
+	}
+	data, err := profile.Images()
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := map[string]bool{}
+	for _, im := range data {
+		if strings.HasPrefix(im.Key, "postgres") {
+			keys[im.Key] = true
+		}
+	}
+	for _, m := range majors {
+		key := "postgres" + strconv.Itoa(m)
+		if !keys[key] {
+			t.Errorf("postgres_version %d has no image %s in %s", m, key, profile.ImagesFile)
+		}
+		delete(keys, key)
+	}
+	for key := range keys {
+		t.Errorf("image %s is no postgres_version of the schema", key)
 	}
 }
