@@ -72,11 +72,58 @@ func testPatroni(t *testing.T, c *Cluster) {
 	p := members[0].Patroni
 	h := newPatroniHarness(t, c, members, etcds)
 
-	// The runbook, step by step, as the plan orders it.
+	initStep := h.runbook(members)
+	leader := h.leader(members)
+	if leader.Name != p.ExpectedLeader {
+		t.Fatalf("leader %s, the plan expects %s", leader.Name, p.ExpectedLeader)
+	}
+	h.waitStreaming(leader, members, 60*time.Second)
+	h.initTwice(leader, initStep)
+
+	// A row through the load balancer, as Harbor's user.
+	lb := h.startHAProxy(lbs[0])
+	h.waitWriter(lb, leader, 30*time.Second)
+	lb.sql(t, "CREATE TABLE harborgen_probe (id int PRIMARY KEY, v text)")
+	lb.sql(t, "INSERT INTO harborgen_probe VALUES (0, 'before the failover')")
+	if !p.SynchronousMode {
+		// Asynchronous: the row survives a failover once a replica has it.
+		h.waitReplayed(leader, members, 30*time.Second)
+	}
+
+	newLeader, took, acked := h.failover(lb, lbs[0], leader, members)
+	if got := lb.sql(t, "SELECT v FROM harborgen_probe WHERE id = 0"); got != "before the failover" {
+		t.Fatalf("the row written before the failover, read through the LB: %q", got)
+	}
+	if p.SynchronousMode {
+		wantAcknowledged(t, lb, acked)
+	}
+
+	// The old leader rejoins as a replica: the runbook's start again.
+	h.run(leader, "docker compose up -d patroni")
+	how := h.waitRejoined(leader, newLeader, members, 90*time.Second)
+	if got := h.sqlAt(leader.Patroni.Address, leader.Patroni.Port, p.User, galeraSecret(c, "db_password"), p.Database,
+		"SELECT count(*) FROM harborgen_probe WHERE id = 0"); got != "1" {
+		t.Fatalf("the row on the rejoined %s: %q", leader.Name, got)
+	}
+	running := h.runningMembers(newLeader)
+	if running != len(members) {
+		t.Fatalf("%d of %d members run after the rejoin", running, len(members))
+	}
+	t.Logf("%s rejoined by %s; %.0fs in all", leader.Name, how, time.Since(begin).Seconds())
+	summary(t, "patroni %d/%d members, leader %s, failover to %s in %.1fs, sync=%t, writes via lb ok",
+		running, len(members), leader.Name, newLeader.Name, took.Seconds(), p.SynchronousMode)
+}
+
+// runbook carries out the plan's steps of the Patroni tier in order: etcd,
+// then each member, each step's check passing; Patroni validates every
+// member's patroni.yml before the first member starts. It returns the init
+// step, which the test runs itself.
+func (h *patroniHarness) runbook(members []*plan.Node) *plan.Step {
+	t := h.t
 	var initStep *plan.Step
 	validated := false
-	for i := range c.Plan.Steps {
-		st := &c.Plan.Steps[i]
+	for i := range h.c.Plan.Steps {
+		st := &h.c.Plan.Steps[i]
 		n := h.node(st.Node)
 		switch {
 		case n == nil:
@@ -104,83 +151,66 @@ func testPatroni(t *testing.T, c *Cluster) {
 	if !validated || initStep == nil {
 		t.Fatalf("the plan has no step that starts Patroni or runs %s", plan.PatroniInitScript)
 	}
-	leader := h.leader(members)
-	if leader.Name != p.ExpectedLeader {
-		t.Fatalf("leader %s, the plan expects %s", leader.Name, p.ExpectedLeader)
-	}
-	h.waitStreaming(leader, members, 60*time.Second)
+	return initStep
+}
 
-	// The init step, twice: the second run creates nothing.
-	initNode := h.node(initStep.Node)
-	first := h.script(initNode, initStep.Command)
-	wantContains(t, first, "created now")
-	oid := h.superSQL(leader, "SELECT oid FROM pg_database WHERE datname = '"+p.Database+"'")
-	second := h.script(initNode, initStep.Check)
-	for _, want := range initStep.Expect {
+// initTwice runs the init step twice: the second run creates nothing (the
+// database keeps its oid).
+func (h *patroniHarness) initTwice(leader *plan.Node, st *plan.Step) {
+	t := h.t
+	p := leader.Patroni
+	n := h.node(st.Node)
+	wantContains(t, h.script(n, st.Command), "created now")
+	oidSQL := "SELECT oid FROM pg_database WHERE datname = '" + p.Database + "'"
+	oid := h.superSQL(leader, oidSQL)
+	second := h.script(n, st.Check)
+	for _, want := range st.Expect {
 		wantContains(t, second, want)
 	}
 	wantContains(t, second, "nothing to create")
-	if again := h.superSQL(leader, "SELECT oid FROM pg_database WHERE datname = '"+p.Database+"'"); again != oid {
+	if again := h.superSQL(leader, oidSQL); again != oid {
 		t.Fatalf("the second init run recreated %s: oid %s, then %s", p.Database, oid, again)
 	}
+}
 
-	// A row through the load balancer, as Harbor's user.
-	lb := h.startHAProxy(lbs[0])
-	h.waitWriter(lb, leader, 30*time.Second)
-	lb.sql(t, "CREATE TABLE harborgen_probe (id int PRIMARY KEY, v text)")
-	lb.sql(t, "INSERT INTO harborgen_probe VALUES (0, 'before the failover')")
-	if !p.SynchronousMode {
-		// Asynchronous: the row survives a failover once a replica has it.
-		h.waitReplayed(leader, members, 30*time.Second)
-	}
-
-	// A writer through the LB while the leader dies.
+// failover kills the leader while a writer writes through the LB, and
+// waits for a new leader within ttl + loop_wait and for HAProxy to send
+// the writes to it. It returns the new leader, how long it took, and the
+// writes acknowledged.
+func (h *patroniHarness) failover(lb *patroniLB, lbNode, leader *plan.Node, members []*plan.Node) (*plan.Node, time.Duration, []int) {
+	p := leader.Patroni
+	limit := time.Duration(p.TTL+p.LoopWait) * time.Second
 	w := startPatroniWriter(lb)
 	time.Sleep(2 * time.Second)
 	killed := time.Now()
 	h.crash(leader)
-	newLeader, took := h.waitNewLeader(members, leader, killed, time.Duration(p.TTL+p.LoopWait)*time.Second)
-	lbMoved := h.waitWriter(lb, newLeader, time.Duration(p.TTL+p.LoopWait)*time.Second+h.lbCheckDelay(lbs[0]))
-	w.waitAckAfter(t, killed, 30*time.Second)
+	newLeader, took := h.waitNewLeader(members, leader, killed, limit)
+	lbMoved := h.waitWriter(lb, newLeader, limit+h.lbCheckDelay(lbNode))
+	w.waitAckAfter(h.t, killed, 30*time.Second)
 	acked, failed := w.stop()
-	t.Logf("failover: %s leads %.1fs after the kill, HAProxy sends writes to it %.1fs after; writer: %d acknowledged, %d failed",
+	h.t.Logf("failover: %s leads %.1fs after the kill, HAProxy sends writes to it %.1fs after; writer: %d acknowledged, %d failed",
 		newLeader.Name, took.Seconds(), lbMoved.Sub(killed).Seconds(), len(acked), failed)
+	return newLeader, took, acked
+}
 
-	if got := lb.sql(t, "SELECT v FROM harborgen_probe WHERE id = 0"); got != "before the failover" {
-		t.Fatalf("the row written before the failover, read through the LB: %q", got)
+// wantAcknowledged: every acknowledged write is on the leader.
+func wantAcknowledged(t *testing.T, lb *patroniLB, acked []int) {
+	t.Helper()
+	present := map[int]bool{}
+	for _, f := range strings.Fields(lb.sql(t, "SELECT id FROM harborgen_probe WHERE id > 0")) {
+		id, err := strconv.Atoi(f)
+		must(t, err)
+		present[id] = true
 	}
-	if p.SynchronousMode {
-		present := map[int]bool{}
-		for _, f := range strings.Fields(lb.sql(t, "SELECT id FROM harborgen_probe WHERE id > 0")) {
-			id, err := strconv.Atoi(f)
-			must(t, err)
-			present[id] = true
-		}
-		var lost []int
-		for _, id := range acked {
-			if !present[id] {
-				lost = append(lost, id)
-			}
-		}
-		if len(lost) > 0 {
-			t.Fatalf("synchronous_mode: %d acknowledged writes lost in the failover: %v", len(lost), lost)
+	var lost []int
+	for _, id := range acked {
+		if !present[id] {
+			lost = append(lost, id)
 		}
 	}
-
-	// The old leader rejoins as a replica: the runbook's start again.
-	h.run(leader, "docker compose up -d patroni")
-	how := h.waitRejoined(leader, newLeader, members, 90*time.Second)
-	if got := h.sqlAt(leader.Patroni.Address, leader.Patroni.Port, p.User, galeraSecret(c, "db_password"), p.Database,
-		"SELECT count(*) FROM harborgen_probe WHERE id = 0"); got != "1" {
-		t.Fatalf("the row on the rejoined %s: %q", leader.Name, got)
+	if len(lost) > 0 {
+		t.Fatalf("synchronous_mode: %d of %d acknowledged writes lost in the failover: %v", len(lost), len(acked), lost)
 	}
-	running := h.runningMembers(newLeader, members)
-	if running != len(members) {
-		t.Fatalf("%d of %d members run after the rejoin", running, len(members))
-	}
-	t.Logf("%s rejoined by %s; %.0fs in all", leader.Name, how, time.Since(begin).Seconds())
-	summary(t, "patroni %d/%d members, leader %s, failover to %s in %.1fs, sync=%t, writes via lb ok",
-		running, len(members), leader.Name, newLeader.Name, took.Seconds(), p.SynchronousMode)
 }
 
 // patroniHarness keeps, per node, the state of its stand-in containers:
@@ -764,7 +794,7 @@ func (h *patroniHarness) waitRejoined(old, leader *plan.Node, members []*plan.No
 
 // runningMembers counts the members that run: the leader, and the others
 // streaming from it.
-func (h *patroniHarness) runningMembers(leader *plan.Node, members []*plan.Node) int {
+func (h *patroniHarness) runningMembers(leader *plan.Node) int {
 	out, err := h.trySuperSQL(leader, "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'")
 	if err != nil {
 		return 0
