@@ -327,9 +327,12 @@ func patroniSteps(s *spec.Spec, prof *profile.Profile) []Step {
 		expect := []string{m.Name, "Leader", "running"}
 		if i > 0 {
 			action = "start PostgreSQL under Patroni: the member clones the leader and streams from it" + build
-			expect = []string{m.Name, "Replica", "streaming"}
+			// A replica's State is "running" in Debian's Patroni 3.0.2,
+			// "streaming" in newer ones; with synchronous_mode one replica's
+			// Role is "Sync Standby".
+			expect = []string{m.Name, "Replica"}
 			if s.Database.Patroni.SynchronousMode {
-				expect = []string{m.Name, "streaming"} // one replica is "Sync Standby"
+				expect = []string{m.Name, "Sync Standby"}
 			}
 		}
 		out = append(out, Step{Node: m.Name, Action: action, Command: "docker compose up -d patroni",

@@ -28,6 +28,13 @@ func version(c *check) {
 		}
 		c.errorf("database.engine", hint, "Harbor %s (profile %s) cannot use database engine %q%s", v, p.Name, engine, why)
 	}
+	if !p.SupportsEngine("postgres") {
+		for _, key := range []string{"database.conn_max_lifetime", "database.conn_max_idle_time"} {
+			if c.s.Source.Has(key) {
+				c.warnf(key, "remove it", "Harbor %s's components take no connection lifetime setting (Harbor 2's core does): it is ignored", v)
+			}
+		}
+	}
 	for _, sc := range c.s.Scopes() {
 		if sc.Redis.Mode == "sentinel" && !profile.Has(v, profile.Sentinel) {
 			c.errorf(sc.RedisPath+".mode", "use mode = \"standalone\", or Harbor 2.1 or later",
