@@ -558,25 +558,15 @@ func (h *patroniHarness) waitCheck(n *plan.Node, st *plan.Step, timeout time.Dur
 	return out
 }
 
-// waitMember waits for a started member by the step's check (patronictl
-// list). A replica's expected "streaming" is the state Patroni 3.0.4 and
-// later print; Debian's 3.0.2 prints "running" for it, so for a replica
-// the check must name the member as running and PostgreSQL's own
-// pg_stat_replication (waitStreaming) says it streams.
+// waitMember waits for a started member: the step's check (patronictl
+// list) passes, and a member started after the leader runs as a replica in
+// its own REST API's view (its streaming is waitStreaming's).
 func (h *patroniHarness) waitMember(n *plan.Node, st *plan.Step, timeout time.Duration) {
 	h.t.Helper()
-	if !slices.Contains(st.Expect, "streaming") {
-		h.waitCheck(n, st, timeout)
+	out := h.waitCheck(n, st, timeout)
+	if slices.Contains(st.Expect, "Leader") {
 		return
 	}
-	replica := *st
-	replica.Expect = nil
-	for _, e := range st.Expect {
-		if e != "streaming" {
-			replica.Expect = append(replica.Expect, e)
-		}
-	}
-	out := h.waitCheck(n, &replica, timeout)
 	waitFor(h.t, n.Name+" a running replica", timeout, func() error {
 		m := h.clusterMember(n)
 		if m == nil || m.State != "running" || (m.Role != "replica" && m.Role != "sync_standby") {
