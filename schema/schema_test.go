@@ -79,6 +79,11 @@ func TestEveryObjectIsClosed(t *testing.T) {
 			return
 		}
 		objects++
+		// A table of free names (trace.attributes) is a map in Go: its
+		// values are typed instead.
+		if _, free := m["additionalProperties"].(map[string]any); free && !hasProps {
+			return
+		}
 		if m["additionalProperties"] != false {
 			t.Errorf("%s: additionalProperties is %v, want false", pointerName(ptr), m["additionalProperties"])
 		}
@@ -221,6 +226,13 @@ func (w *walker) compareType(ft reflect.Type, node map[string]any, path, ptr str
 	switch ft.Kind() {
 	case reflect.Struct:
 		w.compareStruct(ft, node, path, ptr)
+	case reflect.Map:
+		values, ok := node["additionalProperties"].(map[string]any)
+		if !ok || ft.Key().Kind() != reflect.String {
+			w.problemf("%s: the schema object of a Go map has no additionalProperties schema", path)
+			return
+		}
+		w.compareType(ft.Elem(), values, path+".*", ptr+"/additionalProperties")
 	case reflect.Slice:
 		items, ok := node["items"].(map[string]any)
 		if !ok {
@@ -242,9 +254,11 @@ func jsonType(k reflect.Kind) string {
 		return "integer"
 	case reflect.Bool:
 		return "boolean"
+	case reflect.Float64:
+		return "number"
 	case reflect.Slice:
 		return "array"
-	case reflect.Struct:
+	case reflect.Struct, reflect.Map:
 		return "object"
 	}
 	return "unsupported Go kind " + k.String()
@@ -285,6 +299,11 @@ func parseDefault(tag string, ft reflect.Type) (any, error) {
 		return n, err
 	case reflect.Bool:
 		return strconv.ParseBool(tag)
+	case reflect.Float64:
+		if _, err := strconv.ParseFloat(tag, 64); err != nil {
+			return nil, err
+		}
+		return normalize(json.Number(tag)), nil
 	case reflect.Slice:
 		list := []any{}
 		for _, part := range strings.Split(tag, ",") {
@@ -438,6 +457,10 @@ hostname = "registry.example.com"
 
 [harbor]
 version = "2.15.2"
+external_url = "https://registry.example.com:8443"
+ip_family = { ipv4 = true, ipv6 = true }
+logger_sweeper_duration = 7
+max_job_duration_hours = 48
 data_dir = "/data/harbor"
 http_port = 8080
 https_port = 8443
@@ -468,6 +491,56 @@ http_proxy = "http://proxy.corp.example:3128"
 https_proxy = "http://proxy.corp.example:3128"
 no_proxy = [".corp.example", "10.0.0.0/8"]
 components = ["core", "jobservice", "trivy"]
+[harbor.notification]
+webhook_job_max_retry = 5
+webhook_job_http_client_timeout = 10
+[harbor.upload_purging]
+enabled = true
+age = "72h"
+interval = "12h"
+dryrun = true
+[harbor.cache]
+enabled = true
+expire_hours = 12
+[harbor.trivy]
+enabled = false
+ignore_unfixed = true
+skip_update = true
+skip_java_db_update = true
+offline_scan = true
+security_check = "vuln,secret"
+insecure = false
+timeout = "10m0s"
+db_repository = "mirror.corp.example/aquasecurity/trivy-db"
+java_db_repository = "mirror.corp.example/aquasecurity/trivy-java-db"
+[harbor.metric]
+enabled = true
+port = 9091
+path = "/metrics"
+[harbor.trace]
+enabled = true
+sample_rate = 0.5
+namespace = "registry"
+attributes = { application = "harbor" }
+[harbor.trace.jaeger]
+endpoint = "http://jaeger.example.com:14268/api/traces"
+username = "harbor"
+agent_host = "jaeger.example.com"
+agent_port = 6831
+[harbor.trace.otel]
+endpoint = "otel.example.com:4318"
+url_path = "/v1/traces"
+compression = true
+insecure = true
+timeout = 10
+[harbor.log]
+level = "warning"
+rotate_count = 20
+rotate_size = "100M"
+[harbor.log.external_endpoint]
+protocol = "udp"
+host = "syslog.example.com"
+port = 514
 
 [tls]
 mode = "lb"
@@ -532,6 +605,7 @@ username = "harbor"
 
 [storage]
 driver = "swift"
+redirect_disable = true
 [storage.swift]
 auth_url = "http://10.32.3.70:7480/auth/v1.0"
 container = "registry.example.com"
@@ -592,6 +666,7 @@ host = "10.2.0.6:6379"
 username = "harbor-b"
 [site.storage]
 driver = "s3"
+redirect_disable = false
 [site.storage.swift]
 auth_url = "http://10.2.3.70:7480/auth/v1.0"
 container = "registry.example.com"

@@ -32,8 +32,8 @@ func externalRedisSpec(t *testing.T, host, username string) string {
 		external += "\nusername = " + strconv.Quote(username)
 	}
 	for old, repl := range map[string]string{
-		`host = "10.30.0.6:6379"`: external,
-		"with_trivy = false":      "with_trivy = true",
+		`host = "10.30.0.6:6379"`:     external,
+		"trivy = { enabled = false }": "trivy = { enabled = true }",
 	} {
 		if !strings.Contains(text, old) {
 			t.Fatalf("shared-fs no longer has %s", old)

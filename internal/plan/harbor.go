@@ -3,7 +3,6 @@ package plan
 import (
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/url"
 	"strconv"
 	"strings"
@@ -41,6 +40,71 @@ type Harbor struct {
 	// RegistryPort is where the registry is published on the node's own
 	// address, with two or more sites only: the other sites replicate to it.
 	RegistryPort int `json:"registry_port,omitempty"`
+
+	// harbor.yml's settings, where prepare writes them (the facts sheet's
+	// "harbor.yml keys and their spec keys").
+
+	// ProxyHTTPSListen are the proxy's HTTPS listen addresses in its
+	// container (ip_family), with tls.mode node.
+	ProxyHTTPSListen []string `json:"proxy_https_listen,omitempty"`
+	// LoggerSweeperDays: jobservice config.yml, each job logger's sweeper.
+	LoggerSweeperDays int `json:"logger_sweeper_days"`
+	// MaxJobDurationHours: jobservice config.yml reaper.max_update_hours.
+	MaxJobDurationHours int                 `json:"max_job_duration_hours"`
+	Notification        HarborNotification  `json:"notification"`
+	UploadPurging       HarborUploadPurging `json:"upload_purging"`
+	Cache               *HarborCache        `json:"cache,omitempty"`  // cache.enabled only
+	Trivy               *HarborTrivy        `json:"trivy,omitempty"`  // with the Trivy adapter only
+	Metric              *HarborMetric       `json:"metric,omitempty"` // [harbor.metric] enabled
+	Trace               *HarborTrace        `json:"trace,omitempty"`  // [harbor.trace] enabled
+	Log                 HarborLog           `json:"log"`
+}
+
+// HarborNotification is jobservice's webhook job settings.
+type HarborNotification struct {
+	WebhookJobMaxRetry          int `json:"webhook_job_max_retry"`
+	WebhookJobHTTPClientTimeout int `json:"webhook_job_http_client_timeout"`
+}
+
+// HarborUploadPurging is the registry's storage.maintenance.uploadpurging.
+type HarborUploadPurging struct {
+	Enabled  bool   `json:"enabled"`
+	Age      string `json:"age"`
+	Interval string `json:"interval"`
+	DryRun   bool   `json:"dryrun"`
+}
+
+// HarborCache is core's and jobservice's Redis cache layer (on Redis db 0,
+// core's URL, as prepare leaves cache_layer_db_index unset).
+type HarborCache struct {
+	ExpireHours int `json:"expire_hours"`
+}
+
+// HarborTrivy is the Trivy adapter's settings (its env's SCANNER_TRIVY_*);
+// the GitHub token is the trivy_github_token secret.
+type HarborTrivy struct {
+	IgnoreUnfixed    bool   `json:"ignore_unfixed"`
+	SkipUpdate       bool   `json:"skip_update"`
+	SkipJavaDBUpdate bool   `json:"skip_java_db_update"`
+	OfflineScan      bool   `json:"offline_scan"`
+	SecurityCheck    string `json:"security_check"`
+	Insecure         bool   `json:"insecure"`
+	Timeout          string `json:"timeout"`
+	DBRepository     string `json:"db_repository"`
+	JavaDBRepository string `json:"java_db_repository"`
+}
+
+// settingValues are the spec settings the profile's env-keys.toml writes
+// by name (EnvKey.From), as their env values.
+func settingValues(s *spec.Spec) map[string]string {
+	t := &s.Harbor.Trivy
+	return map[string]string{
+		"jobservice.max_job_duration_seconds": strconv.Itoa(s.Harbor.MaxJobDurationHours * 3600),
+		"trivy.skip_java_db_update":           strconv.FormatBool(t.SkipJavaDBUpdate),
+		"trivy.db_repository":                 t.DBRepository,
+		"trivy.java_db_repository":            t.JavaDBRepository,
+		"log.level":                           s.Harbor.Log.Level,
+	}
 }
 
 // HarborEnv holds, per component env file, the keys that Harbor's prepare
@@ -60,16 +124,26 @@ type EnvVar struct {
 	Value string `json:"value"`
 }
 
-// harborEnv picks the profile's version-dependent env keys for a version.
-func harborEnv(prof *profile.Profile, version string) HarborEnv {
+// harborEnv picks the profile's version-dependent env keys for a version,
+// each with its constant or the value of the setting it names.
+func harborEnv(prof *profile.Profile, version string, settings map[string]string) (HarborEnv, error) {
+	var err error
 	vars := func(file string) []EnvVar {
 		var out []EnvVar
 		for _, k := range prof.Env(version, file) {
-			out = append(out, EnvVar{Key: k.Key, Value: k.Value})
+			v := k.Value
+			if k.From != "" {
+				var ok bool
+				if v, ok = settings[k.From]; !ok {
+					err = fmt.Errorf("profile %s: env key %s %s: no setting %q", prof.Name, file, k.Key, k.From)
+				}
+			}
+			out = append(out, EnvVar{Key: k.Key, Value: v})
 		}
 		return out
 	}
-	return HarborEnv{Core: vars("core"), Jobservice: vars("jobservice"), Registryctl: vars("registryctl"), Trivy: vars("trivy")}
+	env := HarborEnv{Core: vars("core"), Jobservice: vars("jobservice"), Registryctl: vars("registryctl"), Trivy: vars("trivy")}
+	return env, err
 }
 
 // HarborDB is core's database connection and pool.
@@ -133,24 +207,28 @@ func (u RedisURL) String(password string) string {
 	return b.String()
 }
 
-// extEndpoint is the URL clients reach Harbor at: the load balancer's
-// HTTPS port (tls.mode lb or node) or HTTP port (none), written only when
-// it is not the scheme's default. Harbor builds the token realm and every
-// URL it hands to clients from it, so a missing port sends them elsewhere.
-func extEndpoint(s *spec.Spec) string {
-	scheme, port, std := "https", s.LB.HTTPSPort, 443
-	if s.TLS.Mode == "none" {
-		scheme, port, std = "http", s.LB.HTTPPort, 80
+// extEndpoint is the URL clients reach Harbor at: harbor.external_url, or
+// else the plan's entry, as prepare derives public_url from hostname and
+// port: cluster.hostname with the load balancer's HTTPS port (tls.mode lb
+// or node) or HTTP port (none), or, without a balancer, the harbor node's
+// own, written only when it is not the scheme's default. Harbor builds the
+// token realm and every URL it hands to clients from it, so a missing port
+// sends them elsewhere.
+func extEndpoint(s *spec.Spec, prof *profile.Profile) string {
+	if s.Harbor.ExternalURL != "" {
+		return s.Harbor.ExternalURL
 	}
-	if port == 0 || port == std {
-		return scheme + "://" + s.Cluster.Hostname
-	}
-	return scheme + "://" + net.JoinHostPort(s.Cluster.Hostname, strconv.Itoa(port))
+	return entry(s, prof).URL
 }
 
-func harbor(s *spec.Spec, prof *profile.Profile, e *Endpoints) *Harbor {
+func harbor(s *spec.Spec, prof *profile.Profile, e *Endpoints) (*Harbor, error) {
+	env, err := harborEnv(prof, s.Harbor.Version, settingValues(s))
+	if err != nil {
+		return nil, err
+	}
+	hs := &s.Harbor
 	h := &Harbor{
-		ExtEndpoint:         extEndpoint(s),
+		ExtEndpoint:         extEndpoint(s, prof),
 		DataDir:             s.Harbor.DataDir,
 		LogDir:              s.Harbor.LogDir,
 		Syslog:              syslogAddress(s.Cluster.Name),
@@ -158,9 +236,26 @@ func harbor(s *spec.Spec, prof *profile.Profile, e *Endpoints) *Harbor {
 		MaxJobWorkers:       s.Harbor.MaxJobWorkers,
 		JobLoggers:          s.Harbor.JobLoggers,
 		QuotaUpdateProvider: s.Harbor.QuotaUpdateProvider,
-		WithTrivy:           s.Harbor.WithTrivy,
+		WithTrivy:           hs.TrivyEnabled(),
 		LDAP:                ldap(s),
-		Env:                 harborEnv(prof, s.Harbor.Version),
+		Env:                 env,
+		Metric:              harborMetric(s),
+		Trace:               harborTrace(s),
+		Log:                 harborLog(s),
+		LoggerSweeperDays:   hs.LoggerSweeperDuration,
+		MaxJobDurationHours: hs.MaxJobDurationHours,
+		Notification: HarborNotification{WebhookJobMaxRetry: hs.Notification.WebhookJobMaxRetry,
+			WebhookJobHTTPClientTimeout: hs.Notification.WebhookJobHTTPClientTimeout},
+		UploadPurging: HarborUploadPurging{Enabled: hs.UploadPurging.Enabled, Age: hs.UploadPurging.Age,
+			Interval: hs.UploadPurging.Interval, DryRun: hs.UploadPurging.DryRun},
+	}
+	if hs.Cache.Enabled {
+		h.Cache = &HarborCache{ExpireHours: hs.Cache.ExpireHours}
+	}
+	if t := &hs.Trivy; h.WithTrivy {
+		h.Trivy = &HarborTrivy{IgnoreUnfixed: t.IgnoreUnfixed, SkipUpdate: t.SkipUpdate, SkipJavaDBUpdate: t.SkipJavaDBUpdate,
+			OfflineScan: t.OfflineScan, SecurityCheck: t.SecurityCheck, Insecure: t.Insecure, Timeout: t.Timeout,
+			DBRepository: t.DBRepository, JavaDBRepository: t.JavaDBRepository}
 	}
 	if h.QuotaUpdateProvider == "" {
 		h.QuotaUpdateProvider = "db" // Harbor's own default, written explicitly
@@ -171,6 +266,12 @@ func harbor(s *spec.Spec, prof *profile.Profile, e *Endpoints) *Harbor {
 	if s.TLS.Mode == "node" {
 		h.HTTPSPort = s.Harbor.HTTPSPort
 		h.TLSCertFile, h.TLSKeyFile = s.TLS.CertFile, s.TLS.KeyFile
+		if hs.IPFamily.IPv4 {
+			h.ProxyHTTPSListen = append(h.ProxyHTTPSListen, "8443")
+		}
+		if hs.IPFamily.IPv6 {
+			h.ProxyHTTPSListen = append(h.ProxyHTTPSListen, "[::]:8443")
+		}
 	}
 	db := &s.Database
 	harbors := len(s.NodesWithRole(spec.RoleHarbor))
@@ -193,7 +294,7 @@ func harbor(s *spec.Spec, prof *profile.Profile, e *Endpoints) *Harbor {
 	}
 	h.Redis = HarborRedis{Core: base, Registry: base, Jobservice: base, Trivy: base}
 	h.Redis.Registry.DB, h.Redis.Jobservice.DB, h.Redis.Trivy.DB = 1, 2, 5
-	return h
+	return h, nil
 }
 
 // LDAP is Harbor's LDAP configuration, secret-free. Harbor 2 reads it from

@@ -1,6 +1,13 @@
 package plan
 
-import "testing"
+import (
+	"maps"
+	"slices"
+	"testing"
+
+	"github.com/harborgen/harborgen/internal/profile"
+	"github.com/harborgen/harborgen/internal/spec"
+)
 
 func TestRedisURL(t *testing.T) {
 	for _, tc := range []struct {
@@ -21,5 +28,15 @@ func TestRedisURL(t *testing.T) {
 		if got := tc.u.String(tc.password); got != tc.want {
 			t.Errorf("String(%q) = %s, want %s", tc.password, got, tc.want)
 		}
+	}
+}
+
+// TestSettingValuesAreTheEnvSources keeps the settings a profile's env key
+// may name (profile.EnvSources, checked when a profile loads) equal to the
+// ones the plan can write.
+func TestSettingValuesAreTheEnvSources(t *testing.T) {
+	got := slices.Sorted(maps.Keys(settingValues(&spec.Spec{})))
+	if !slices.Equal(got, profile.EnvSources) {
+		t.Errorf("settingValues names %v, profile.EnvSources %v: keep them equal (and sorted)", got, profile.EnvSources)
 	}
 }

@@ -55,6 +55,9 @@ func nodeListeners(s *spec.Spec, sc *spec.Scope, n spec.Node, rolesPath string) 
 		if registryPublished(s) {
 			add(s.Harbor.RegistryPort, "Harbor's registry (harbor.registry_port)", s.Source.PathOr("harbor.registry_port", rolesPath))
 		}
+		if s.Harbor.Metric.Enabled {
+			add(s.Harbor.Metric.Port, "Harbor's metrics (harbor.metric.port)", s.Source.PathOr("harbor.metric.port", s.Source.PathOr("harbor.metric.enabled", rolesPath)))
+		}
 	}
 	if n.HasRole(spec.RoleGalera) && s.Database.Engine == "galera" {
 		add(s.Database.Port, "Galera (database.port)", s.Source.PathOr("database.port", rolesPath))

@@ -175,6 +175,9 @@ type Storage struct {
 	Region    string `json:"region,omitempty"`     //
 	SwiftUser string `json:"swift_user,omitempty"` // <uid>:swift
 	Path      string `json:"path,omitempty"`       // filesystem: the shared mount on the host
+	// RedirectDisable: the registry serves blobs itself rather than
+	// redirecting clients to the storage (storage.redirect_disable).
+	RedirectDisable bool `json:"redirect_disable"`
 }
 
 // Step is one runbook step, in order: what to do on which node, the command
@@ -219,7 +222,11 @@ func Build(s *spec.Spec) (*Plan, error) {
 			node.LB = balancer(s, &sc, n)
 			if n.HasRole(spec.RoleHarbor) {
 				node.Endpoints = &Endpoints{Database: database(s, &sc), Redis: redis(s, &sc), Storage: storage(&sc)}
-				node.Harbor = harbor(s, prof, node.Endpoints)
+				h, err := harbor(s, prof, node.Endpoints)
+				if err != nil {
+					return nil, err
+				}
+				node.Harbor = h
 				node.Harbor.TrustCA, node.Harbor.Proxy = trustCA(s, prof), proxy(s, prof)
 				node.Replication = replication(s, prof, &sc, n)
 				node.Schema = schema(s, n, &node.Endpoints.Database)
@@ -334,7 +341,7 @@ func services(s *spec.Spec, img *images, sc *spec.Scope, n spec.Node) []Service 
 	}
 	if n.HasRole(spec.RoleHarbor) {
 		for _, c := range img.harbor {
-			if c.Optional == "trivy" && !s.Harbor.WithTrivy {
+			if c.Optional == "trivy" && !s.Harbor.TrivyEnabled() || c.Optional == "metric" && !s.Harbor.Metric.Enabled {
 				continue
 			}
 			out = append(out, Service{Name: c.Name, Image: c.ImageRef(img.harborRegistry, s.Harbor.Version)})
@@ -413,7 +420,12 @@ func redis(s *spec.Spec, sc *spec.Scope) RedisEndpoint {
 }
 
 func storage(sc *spec.Scope) Storage {
-	st := &sc.Storage
+	out := storageDriver(&sc.Storage)
+	out.RedirectDisable = sc.Storage.RedirectDisabled()
+	return out
+}
+
+func storageDriver(st *spec.Storage) Storage {
 	switch {
 	case st.Driver == "swift" && st.Swift != nil:
 		sw := st.Swift

@@ -122,15 +122,18 @@ func TestExtEndpointPort(t *testing.T) {
 		name, tls   string
 		http, https int
 		want        string
+		external    string // harbor.external_url
 	}{
-		{"lb defaults", "lb", 80, 443, "https://registry.example.com"},
-		{"lb https 8443", "lb", 80, 8443, "https://registry.example.com:8443"},
-		{"lb http port ignored", "lb", 8080, 443, "https://registry.example.com"},
-		{"node https 9443", "node", 80, 9443, "https://registry.example.com:9443"},
-		{"node defaults", "node", 80, 443, "https://registry.example.com"},
-		{"none default", "none", 80, 443, "http://registry.example.com"},
-		{"none http 8081", "none", 8081, 443, "http://registry.example.com:8081"},
-		{"none https port ignored", "none", 80, 8443, "http://registry.example.com"},
+		{"external_url wins", "lb", 80, 8443, "https://harbor.corp.example:9443", "https://harbor.corp.example:9443"},
+		{"external_url without port wins", "lb", 80, 8443, "https://harbor.corp.example", "https://harbor.corp.example"},
+		{"lb defaults", "lb", 80, 443, "https://registry.example.com", ""},
+		{"lb https 8443", "lb", 80, 8443, "https://registry.example.com:8443", ""},
+		{"lb http port ignored", "lb", 8080, 443, "https://registry.example.com", ""},
+		{"node https 9443", "node", 80, 9443, "https://registry.example.com:9443", ""},
+		{"node defaults", "node", 80, 443, "https://registry.example.com", ""},
+		{"none default", "none", 80, 443, "http://registry.example.com", ""},
+		{"none http 8081", "none", 8081, 443, "http://registry.example.com:8081", ""},
+		{"none https port ignored", "none", 80, 8443, "http://registry.example.com", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			text := strings.Replace(string(src), `mode = "lb"`, `mode = "`+tc.tls+`"`, 1)
@@ -139,10 +142,16 @@ func TestExtEndpointPort(t *testing.T) {
 			}
 			text = strings.Replace(text, "http_port = 80\nhttps_port = 443",
 				fmt.Sprintf("http_port = %d\nhttps_port = %d", tc.http, tc.https), 1)
+			if tc.external != "" {
+				text = strings.Replace(text, "[harbor]\n", "[harbor]\nexternal_url = \""+tc.external+"\"\n", 1)
+			}
 			s, d := spec.Parse("ext.toml", []byte(text), spec.TOML)
 			validate.Validate(s, d, validate.Options{})
 			if d.HasErrors(false) {
 				t.Fatalf("invalid: %v", d.Items())
+			}
+			if s.Harbor.ExternalURL != tc.external {
+				t.Fatalf("external_url %q, want %q", s.Harbor.ExternalURL, tc.external)
 			}
 			if s.LB.HTTPPort != tc.http || s.LB.HTTPSPort != tc.https || s.TLS.Mode != tc.tls {
 				t.Fatalf("the spec edit did not apply: lb %d/%d tls %s", s.LB.HTTPPort, s.LB.HTTPSPort, s.TLS.Mode)
@@ -155,6 +164,58 @@ func TestExtEndpointPort(t *testing.T) {
 				if n.Harbor != nil && n.Harbor.ExtEndpoint != tc.want {
 					t.Errorf("%s: EXT_ENDPOINT %s, want %s", n.Name, n.Harbor.ExtEndpoint, tc.want)
 				}
+			}
+		})
+	}
+}
+
+// TestExtEndpointWithoutBalancer: with one harbor node and no load
+// balancer, clients reach the node's own proxy, so EXT_ENDPOINT carries its
+// port (harbor.http_port, or harbor.https_port with tls.mode node), as the
+// runbook's entry does.
+func TestExtEndpointWithoutBalancer(t *testing.T) {
+	const base = `spec = 1
+[cluster]
+name = "solo"
+hostname = "registry.example.com"
+[harbor]
+%s
+[[node]]
+name = "harbor01"
+address = "10.20.0.11"
+roles = ["harbor"]
+[database]
+engine = "postgres"
+[database.external]
+host = "10.20.0.5"
+[redis]
+mode = "external"
+[redis.external]
+host = "10.20.0.6:6379"
+[storage]
+driver = "filesystem"
+[storage.filesystem]
+path = "/srv/registry"
+%s`
+	const tlsNode = "[tls]\nmode = \"node\"\ncert_file = \"/etc/harbor/tls/registry.crt\"\nkey_file = \"/etc/harbor/tls/registry.key\"\n"
+	for _, tc := range []struct{ name, harbor, tls, want string }{
+		{"http default port", "", "", "http://registry.example.com:8080"},
+		{"http port 80", "http_port = 80", "", "http://registry.example.com"},
+		{"tls node", "", tlsNode, "https://registry.example.com:8443"},
+		{"external_url wins", `external_url = "https://registry.example.com"`, "", "https://registry.example.com"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, d := spec.Parse("solo.toml", []byte(fmt.Sprintf(base, tc.harbor, tc.tls)), spec.TOML)
+			validate.Validate(s, d, validate.Options{})
+			if d.HasErrors(false) {
+				t.Fatalf("invalid: %v", d.Items())
+			}
+			p, err := plan.Build(s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := p.Nodes[0].Harbor.ExtEndpoint; got != tc.want {
+				t.Errorf("EXT_ENDPOINT %s, want %s", got, tc.want)
 			}
 		})
 	}

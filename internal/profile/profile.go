@@ -43,6 +43,9 @@ type Profile struct {
 	// EnvKeys are the env keys that only some of the profile's releases
 	// write, or write with another value (env-keys.toml beside profile.toml).
 	EnvKeys []EnvKey `toml:"-"`
+	// Settings are the spec keys that are harbor.yml settings, with the
+	// releases that read each (settings.toml beside profile.toml).
+	Settings []Setting `toml:"-"`
 
 	// SiteReplication is the endpoint type through which the primary site
 	// replicates to the other sites' registries ("docker-registry"), or
@@ -71,7 +74,7 @@ type Profile struct {
 type File struct {
 	Template string `toml:"template"` // relative to the profile's directory
 	Path     string `toml:"path"`     // relative to nodes/<node>/
-	When     string `toml:"when"`     // "trivy": only with harbor.with_trivy; "replication": only on the nodes that set up site replication
+	When     string `toml:"when"`     // "trivy": only with harbor.trivy.enabled; "replication": only on the nodes that set up site replication; "metric": only with harbor.metric.enabled
 	// Owner "harbor": a secret file a Harbor container reads as HarborUID
 	// (a file mount, not an env_file, which docker reads as root).
 	Owner string `toml:"owner"`
@@ -81,7 +84,7 @@ type File struct {
 type HostDir struct {
 	Base string `toml:"base"` // data_dir | log_dir | storage (the filesystem driver's path)
 	Path string `toml:"path"` // under Base; empty: Base itself
-	When string `toml:"when"` // "trivy": only with harbor.with_trivy
+	When string `toml:"when"` // "trivy": only with harbor.trivy.enabled
 	Why  string `toml:"why"`
 }
 
@@ -90,10 +93,57 @@ type HostDir struct {
 type EnvKey struct {
 	File  string `toml:"file"`  // the component: core | jobservice | registryctl | trivy
 	Key   string `toml:"key"`   // e.g. REPLICATION_ADAPTER_WHITELIST
-	Value string `toml:"value"` // a constant, never a secret
+	Value string `toml:"value"` // a constant, never a secret (with From: prepare's default)
+	// From names the spec setting whose value is written instead of Value
+	// (plan.SettingValues lists the names), e.g. "trivy.db_repository".
+	From  string `toml:"from"`
 	Since string `toml:"since"` // the first release that writes it; empty: every release
 	Until string `toml:"until"` // the first release that no longer writes it; empty: still written
 }
+
+// Setting is a spec key that is a harbor.yml setting, and the releases of
+// the profile whose prepare reads it.
+type Setting struct {
+	Key   string `toml:"key"`   // the spec path, e.g. harbor.max_job_duration_hours
+	YML   string `toml:"yml"`   // harbor.yml's key, e.g. jobservice.max_job_duration_hours
+	Since string `toml:"since"` // empty: every release of the profile
+	Until string `toml:"until"` // empty: still read
+}
+
+// In reports whether a Harbor version reads the setting.
+func (s Setting) In(version string) bool {
+	return EnvKey{Since: s.Since, Until: s.Until}.In(version)
+}
+
+// Setting returns the profile's row for a spec key, if any.
+func (p *Profile) Setting(key string) (Setting, bool) {
+	i := slices.IndexFunc(p.Settings, func(s Setting) bool { return s.Key == key })
+	if i < 0 {
+		return Setting{}, false
+	}
+	return p.Settings[i], true
+}
+
+// SettingKeys lists, sorted, every spec key that some profile names as a
+// harbor.yml setting: the keys whose use depends on the Harbor version.
+func SettingKeys() []string {
+	profiles, _ := All()
+	var out []string
+	for _, p := range profiles {
+		for _, s := range p.Settings {
+			if !slices.Contains(out, s.Key) {
+				out = append(out, s.Key)
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// EnvSources are the settings an EnvKey's From may name: the keys of
+// internal/plan's settingValues (a plan test keeps the two equal).
+var EnvSources = []string{"jobservice.max_job_duration_seconds", "log.level",
+	"trivy.db_repository", "trivy.java_db_repository", "trivy.skip_java_db_update"}
 
 // BundledPostgres is the PostgreSQL major that Harbor's harbor-db image runs
 // from Since up to (not including) Until.
@@ -146,7 +196,7 @@ type Component struct {
 	Name     string `toml:"name"`
 	Image    string `toml:"image"`
 	Tag      string `toml:"tag"`      // fmt format of the Harbor version; default "v%s"
-	Optional string `toml:"optional"` // the spec switch that enables it, e.g. "trivy"
+	Optional string `toml:"optional"` // the spec switch that enables it: "trivy" (harbor.with_trivy), "metric" (harbor.metric.enabled)
 }
 
 // ImageRef is the component's image for a Harbor version under a registry
@@ -174,6 +224,12 @@ var (
 	// (goharbor/harbor#22770); core, jobservice and trivy read the user from
 	// their Redis URLs earlier, but the registry would send the password alone.
 	RedisUsername = Feature{Name: "a Redis username in the registry", Since: "2.15.0"}
+	// The harbor.yml keys of [harbor.metric], [harbor.trace] and
+	// [harbor.log], by the first harbor.yml (or harbor.cfg) that has them.
+	Metric              = Feature{Name: "metric", Since: "2.2.0"}
+	Trace               = Feature{Name: "trace", Since: "2.4.0"}
+	LogLevel            = Feature{Name: "log.level", Since: "1.8.0"}
+	LogExternalEndpoint = Feature{Name: "log.external_endpoint", Since: "1.9.0"}
 )
 
 var (
@@ -212,6 +268,9 @@ func load(fsys fs.FS) ([]*Profile, error) {
 			return nil, fmt.Errorf("%s: versions: %w", file, err)
 		}
 		if err := loadEnvKeys(fsys, p); err != nil {
+			return nil, err
+		}
+		if err := loadSettings(fsys, p); err != nil {
 			return nil, err
 		}
 		out = append(out, p)
@@ -258,11 +317,50 @@ func loadEnvKeys(fsys fs.FS, p *Profile) error {
 	return nil
 }
 
+// loadSettings reads the profile's settings.toml, if it has one, and checks
+// each row: a key, versions, and no key twice.
+func loadSettings(fsys fs.FS, p *Profile) error {
+	file := path.Join(p.Dir, "settings.toml")
+	data, err := fs.ReadFile(fsys, file)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("read profile: %w", err)
+	}
+	var rows struct {
+		Settings []Setting `toml:"setting"`
+	}
+	md, err := toml.Decode(string(data), &rows)
+	if err != nil {
+		return fmt.Errorf("%s: %w", file, err)
+	}
+	if u := md.Undecoded(); len(u) > 0 {
+		return fmt.Errorf("%s: unknown key %s", file, u[0])
+	}
+	p.Settings = rows.Settings
+	for i, s := range p.Settings {
+		if s.Key == "" || s.YML == "" {
+			return fmt.Errorf("%s: setting[%d]: key and yml are required", file, i)
+		}
+		if err := (EnvKey{File: "core", Key: "X", Since: s.Since, Until: s.Until}).check(); err != nil {
+			return fmt.Errorf("%s: setting[%d]: %w", file, i, err)
+		}
+		if slices.ContainsFunc(p.Settings[:i], func(o Setting) bool { return o.Key == s.Key }) {
+			return fmt.Errorf("%s: setting[%d]: %s is listed twice", file, i, s.Key)
+		}
+	}
+	return nil
+}
+
 var envKeyName = regexp.MustCompile(`^[A-Z_][A-Z0-9_]*$`)
 
 func (k EnvKey) check() error {
 	if !slices.Contains(EnvFiles, k.File) {
 		return fmt.Errorf("file %q is none of %s", k.File, strings.Join(EnvFiles, ", "))
+	}
+	if k.From != "" && !slices.Contains(EnvSources, k.From) {
+		return fmt.Errorf("%s: from %q: want one of %s", k.Key, k.From, strings.Join(EnvSources, ", "))
 	}
 	if !envKeyName.MatchString(k.Key) {
 		return fmt.Errorf("key %q is not an env key name", k.Key)

@@ -151,6 +151,7 @@ func TestEnvKeysRejected(t *testing.T) {
 		{"empty range", "[[env_key]]\nfile = \"core\"\nkey = \"A\"\nsince = \"2.14.0\"\nuntil = \"2.14.0\"\n", "not before"},
 		{"unknown field", "[[env_key]]\nfile = \"core\"\nkey = \"A\"\nsinse = \"2.14.0\"\n", "unknown key"},
 		{"overlap", "[[env_key]]\nfile = \"core\"\nkey = \"A\"\nuntil = \"2.14.0\"\n[[env_key]]\nfile = \"core\"\nkey = \"A\"\nsince = \"2.13.0\"\n", "already written"},
+		{"unknown source", "[[env_key]]\nfile = \"core\"\nkey = \"A\"\nfrom = \"harbor.nope\"\n", `from "harbor.nope"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			fsys := fstest.MapFS{

@@ -230,3 +230,44 @@ func TestRedisPasswordInURLs(t *testing.T) {
 		}
 	}
 }
+
+// TestTrivyGitHubTokenOnlyInSecrets: the optional trivy_github_token, full
+// of what env files and compose treat specially, reads back intact from
+// secrets/trivy.env as compose reads it, appears in no file outside
+// secrets/ (raw or escaped), and without it the key is not written at all.
+func TestTrivyGitHubTokenOnlyInSecrets(t *testing.T) {
+	const token = `ghp_T0k$EN{x}'"#\` + "`;%"
+	s, p := loadPlan(t, "ha-modern")
+	vals := fakeSecrets(t, s)
+	vals["trivy_github_token"] = token
+	tr, err := render.Tree(p, "harborgen.toml", vals)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env, err := dotenv.ParseWithLookup(bytes.NewReader(file(t, tr, "nodes/harbor01/secrets/trivy.env")), func(string) (string, bool) { return "", false })
+	if err != nil {
+		t.Fatalf("secrets/trivy.env does not parse: %v", err)
+	}
+	if env["SCANNER_TRIVY_GITHUB_TOKEN"] != token {
+		t.Errorf("SCANNER_TRIVY_GITHUB_TOKEN reads back %q, want %q", env["SCANNER_TRIVY_GITHUB_TOKEN"], token)
+	}
+	for _, f := range tr.Files() {
+		if f.Secret {
+			continue
+		}
+		for _, form := range []string{token, "ghp_T0k", url.QueryEscape(token), strings.ReplaceAll(token, "$", "$$")} {
+			if bytes.Contains(f.Data, []byte(form)) {
+				t.Errorf("%s holds the GitHub token (%q)", f.Path, form)
+			}
+		}
+	}
+	delete(vals, "trivy_github_token")
+	if tr, err = render.Tree(p, "harborgen.toml", vals); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range tr.Files() {
+		if bytes.Contains(f.Data, []byte("GITHUB_TOKEN")) {
+			t.Errorf("%s writes a GitHub token without the secret", f.Path)
+		}
+	}
+}

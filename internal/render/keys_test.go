@@ -26,6 +26,35 @@ var prepareMirror = flag.String("prepare-mirror", "",
 // prepare writes (docs/harbor-2.15-prepare.md §13).
 const keySetsDir = "testdata/prepare-keys"
 
+// keyVariant is one configuration both prepare and harborgen render: the
+// conditions of prepare's {% if %} blocks, the spec change that asks
+// harborgen for the same, and where its key sets are recorded.
+type keyVariant struct {
+	name       string
+	dir        string
+	conditions map[string]bool
+	edit       func(*spec.Spec)
+}
+
+// keyVariants: the default configuration, and the harbor.yml settings that
+// add env keys (the cache layer).
+var keyVariants = []keyVariant{
+	{"default", keySetsDir, prepareConditions, func(*spec.Spec) {}},
+	{"cache", "testdata/prepare-keys-cache", withConditions(prepareConditions, map[string]bool{"cache.enabled": true}),
+		func(s *spec.Spec) { s.Harbor.Cache.Enabled, s.Harbor.Cache.ExpireHours = true, 24 }},
+}
+
+func withConditions(base, over map[string]bool) map[string]bool {
+	out := map[string]bool{}
+	for k, v := range base {
+		out[k] = v
+	}
+	for k, v := range over {
+		out[k] = v
+	}
+	return out
+}
+
 // envFiles maps each component of a prepare key set to the files of a
 // harbor node that hold its env (the committed file and its secrets twin).
 var envFiles = []struct {
@@ -60,15 +89,18 @@ func (k keySet) find(component, key string) (prepareKey, bool) {
 	return k.Env[component][i], true
 }
 
-// readKeySets reads every recorded release, oldest first.
-func readKeySets(t *testing.T) []keySet {
+// readKeySets reads every recorded release of the default variant, oldest first.
+func readKeySets(t *testing.T) []keySet { return readVariantKeySets(t, keyVariants[0]) }
+
+// readVariantKeySets reads every recorded release of a variant, oldest first.
+func readVariantKeySets(t *testing.T, kv keyVariant) []keySet {
 	t.Helper()
 	if *prepareMirror != "" {
-		writeKeySets(t, *prepareMirror)
+		writeKeySets(t, *prepareMirror, kv)
 	}
-	names, err := filepath.Glob(filepath.Join(keySetsDir, "v*.txt"))
+	names, err := filepath.Glob(filepath.Join(kv.dir, "v*.txt"))
 	if err != nil || len(names) == 0 {
-		t.Fatalf("no key sets in %s (%v)", keySetsDir, err)
+		t.Fatalf("no key sets in %s (%v)", kv.dir, err)
 	}
 	var out []keySet
 	for _, name := range names {
@@ -115,7 +147,7 @@ var (
 
 // writeKeySets re-reads the key sets from prepare's env templates at every
 // tag of a release of profile 2 in a goharbor/harbor git directory.
-func writeKeySets(t *testing.T, gitDir string) {
+func writeKeySets(t *testing.T, gitDir string, kv keyVariant) {
 	t.Helper()
 	tags, err := exec.Command("git", "-C", gitDir, "tag", "-l", "v2.*").Output()
 	if err != nil {
@@ -129,13 +161,17 @@ func writeKeySets(t *testing.T, gitDir string) {
 		}
 		var b bytes.Buffer
 		fmt.Fprintf(&b, "# The env keys Harbor %s's prepare writes (make/photon/prepare/templates/*/env.jinja at tag %s),\n", tag, tag)
-		fmt.Fprintf(&b, "# with internal TLS, metrics, tracing and the cache layer off. KEY=value: a constant.\n")
+		if kv.name == "default" {
+			fmt.Fprintf(&b, "# with internal TLS, metrics, tracing and the cache layer off. KEY=value: a constant.\n")
+		} else {
+			fmt.Fprintf(&b, "# variant %s: conditions %s. KEY=value: a constant.\n", kv.name, conditionList(kv.conditions))
+		}
 		for _, f := range envFiles {
 			text, err := exec.Command("git", "-C", gitDir, "show", tag+":make/photon/prepare/templates/"+f.jinja+"/env.jinja").Output()
 			if err != nil {
 				t.Fatalf("%s %s: %v", tag, f.jinja, err)
 			}
-			keys, err := jinjaKeys(text)
+			keys, err := jinjaKeys(text, kv.conditions)
 			if err != nil {
 				t.Fatalf("%s %s: %v", tag, f.jinja, err)
 			}
@@ -143,7 +179,10 @@ func writeKeySets(t *testing.T, gitDir string) {
 				fmt.Fprintf(&b, "%s: %s\n", f.component, k)
 			}
 		}
-		if err := os.WriteFile(filepath.Join(keySetsDir, tag+".txt"), b.Bytes(), 0o644); err != nil {
+		if err := os.MkdirAll(kv.dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(kv.dir, tag+".txt"), b.Bytes(), 0o644); err != nil {
 			t.Fatal(err)
 		}
 		written++
@@ -155,7 +194,7 @@ func writeKeySets(t *testing.T, gitDir string) {
 
 // jinjaKeys lists the KEY or KEY=constant lines an env template writes
 // under prepareConditions.
-func jinjaKeys(text []byte) ([]string, error) {
+func jinjaKeys(text []byte, conditions map[string]bool) ([]string, error) {
 	var stack []bool
 	active := func() bool { return !slices.Contains(stack, false) }
 	var out []string
@@ -175,7 +214,7 @@ func jinjaKeys(text []byte) ([]string, error) {
 				}
 				stack = stack[:len(stack)-1]
 			default:
-				v, ok := prepareConditions[m[2]]
+				v, ok := conditions[m[2]]
 				if !ok {
 					return nil, fmt.Errorf("unknown condition %q: add it to prepareConditions", m[2])
 				}
@@ -202,10 +241,13 @@ func jinjaKeys(text []byte) ([]string, error) {
 // renderedEnv renders a harbor node of the ha-modern example (Trivy on) at a
 // Harbor version, with secrets, and returns each component's env lines in
 // file order as "file: KEY=value".
-func renderedEnv(t *testing.T, version string) map[string][]string {
+func renderedEnv(t *testing.T, version string, edits ...func(*spec.Spec)) map[string][]string {
 	t.Helper()
 	s, _ := loadPlan(t, "ha-modern")
 	s.Harbor.Version = version
+	for _, edit := range edits {
+		edit(s)
+	}
 	_, tr, _ := renderSpec(t, s)
 	node := s.NodesWithRole(spec.RoleHarbor)[0].Name
 	files := map[string][]byte{}
@@ -329,36 +371,50 @@ func TestRenderedKeysMatchPrepare(t *testing.T) {
 	is := func(component, key, kind string) bool {
 		return slices.Contains(devs, deviation{component, key, kind})
 	}
-	for _, ks := range readKeySets(t) {
-		t.Run(ks.Tag, func(t *testing.T) {
-			env := renderedEnv(t, ks.Version)
-			for _, ef := range envFiles {
-				c := ef.component
-				rendered := map[string]bool{}
-				for _, line := range env[c] {
-					file, key, value := envKey(line)
-					if rendered[key] {
-						t.Errorf("%s: %s is written twice", c, key)
+	for _, kv := range keyVariants {
+		for _, ks := range readVariantKeySets(t, kv) {
+			t.Run(kv.name+"/"+ks.Tag, func(t *testing.T) {
+				env := renderedEnv(t, ks.Version, kv.edit)
+				for _, ef := range envFiles {
+					c := ef.component
+					rendered := map[string]bool{}
+					for _, line := range env[c] {
+						file, key, value := envKey(line)
+						if rendered[key] {
+							t.Errorf("%s: %s is written twice", c, key)
+						}
+						rendered[key] = true
+						pk, ok := ks.find(c, key)
+						switch {
+						case !ok && !is(c, key, "added"):
+							t.Errorf("%s env: %s (%s) is not written by %s's prepare, nor listed as added in the facts sheet", c, key, file, ks.Tag)
+						case ok && is(c, key, "omitted"):
+							t.Errorf("%s env: %s (%s) is listed as omitted in the facts sheet", c, key, file)
+						case ok && pk.Literal && pk.Value != value:
+							t.Errorf("%s env: %s=%s, %s's prepare writes %s", c, key, value, ks.Tag, pk.Value)
+						}
 					}
-					rendered[key] = true
-					pk, ok := ks.find(c, key)
-					switch {
-					case !ok && !is(c, key, "added"):
-						t.Errorf("%s env: %s (%s) is not written by %s's prepare, nor listed as added in the facts sheet", c, key, file, ks.Tag)
-					case ok && is(c, key, "omitted"):
-						t.Errorf("%s env: %s (%s) is listed as omitted in the facts sheet", c, key, file)
-					case ok && pk.Literal && pk.Value != value:
-						t.Errorf("%s env: %s=%s, %s's prepare writes %s", c, key, value, ks.Tag, pk.Value)
+					for _, pk := range ks.Env[c] {
+						if !rendered[pk.Key] && !is(c, pk.Key, "omitted") {
+							t.Errorf("%s env: %s is written by %s's prepare, not by harborgen, and not listed as omitted in the facts sheet", c, pk.Key, ks.Tag)
+						}
 					}
 				}
-				for _, pk := range ks.Env[c] {
-					if !rendered[pk.Key] && !is(c, pk.Key, "omitted") {
-						t.Errorf("%s env: %s is written by %s's prepare, not by harborgen, and not listed as omitted in the facts sheet", c, pk.Key, ks.Tag)
-					}
-				}
-			}
-		})
+			})
+		}
 	}
+}
+
+// conditionList names the conditions that are true, sorted.
+func conditionList(conditions map[string]bool) string {
+	var on []string
+	for k, v := range conditions {
+		if v {
+			on = append(on, k)
+		}
+	}
+	slices.Sort(on)
+	return strings.Join(on, ", ") + " on, the rest off"
 }
 
 // TestEnvKeyDataMatchesPrepare checks the profile's env-keys.toml against

@@ -133,7 +133,7 @@ func Tree(p *plan.Plan, specName string, values map[string]string) (*tree.Tree, 
 // under secrets/ see the secret values.
 func harborFiles(e *Engine, prof *profile.Profile, d Data, values map[string]string, t *tree.Tree) error {
 	for _, f := range prof.Files {
-		if f.When == "trivy" && !d.H.WithTrivy || f.When == "replication" && d.Node.Replication == nil {
+		if f.When == "trivy" && !d.H.WithTrivy || f.When == "replication" && d.Node.Replication == nil || f.When == "metric" && d.H.Metric == nil {
 			continue
 		}
 		secret := strings.HasPrefix(f.Path, tree.SecretsDir+"/")

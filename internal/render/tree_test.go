@@ -8,9 +8,12 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/compose-spec/compose-go/v2/dotenv"
 
 	"github.com/harborgen/harborgen/internal/plan"
 	"github.com/harborgen/harborgen/internal/render"
@@ -166,9 +169,24 @@ func TestDeterministic(t *testing.T) {
 // escaped forms the templates write, and fails if one appears in a file
 // outside secrets/.
 func TestNoSecretOutsideSecretsDir(t *testing.T) {
-	for _, example := range examples {
-		s, p := loadPlan(t, example)
+	for _, example := range append(slices.Clone(examples), "ha-modern+observability") {
+		var s *spec.Spec
+		var p *plan.Plan
+		if example == "ha-modern+observability" {
+			// Metrics (the exporter's database and Redis passwords) and a
+			// Jaeger collector with its password, jaeger_password.
+			s = obsSpec(t, "2.15.2", metricOn+traceOn+jaegerColl+"username = \"tracer\"\n")
+			var err error
+			if p, err = plan.Build(s); err != nil {
+				t.Fatal(err)
+			}
+		} else {
+			s, p = loadPlan(t, example)
+		}
 		vals := fakeSecrets(t, s)
+		if example == "ha-modern+observability" && vals["jaeger_password"] == "" {
+			t.Fatal("the spec needs no jaeger_password: the test would prove nothing")
+		}
 		tr, err := render.Tree(p, "harborgen.toml", vals)
 		if err != nil {
 			t.Fatal(err)
@@ -205,6 +223,24 @@ func TestNoSecretOutsideSecretsDir(t *testing.T) {
 		}
 		if !found {
 			t.Errorf("%s: core_secret is in no secret file", example)
+		}
+		if jp := vals["jaeger_password"]; jp != "" {
+			n := 0
+			for _, f := range tr.Files() {
+				if !slices.Contains([]string{"core.env", "jobservice.env", "registryctl.env"}, strings.TrimPrefix(f.Path, "nodes/harbor01/secrets/")) {
+					continue
+				}
+				env, err := dotenv.ParseWithLookup(bytes.NewReader(f.Data), func(string) (string, bool) { return "", false })
+				if err != nil {
+					t.Fatalf("%s: %v", f.Path, err)
+				}
+				if env["TRACE_JAEGER_PASSWORD"] == jp {
+					n++
+				}
+			}
+			if n != 3 {
+				t.Errorf("%s: jaeger_password is in %d secret files, want 3 (core, jobservice, registryctl)", example, n)
+			}
 		}
 	}
 }

@@ -128,12 +128,33 @@ var (
 	// random, and render must be deterministic.
 	RegistryHtpasswd   = Def{Name: "registry_htpasswd", Generated: true, Check: bcryptHash}
 	LDAPSearchPassword = Def{Name: "ldap_search_password"}
+	// TrivyGitHubToken is harbor.yml's trivy.github_token, optional: it
+	// raises GitHub's rate limit for Trivy's database downloads.
+	TrivyGitHubToken = Def{Name: "trivy_github_token", Optional: true, Check: githubToken}
+	// JaegerPassword is the Jaeger collector's password for
+	// harbor.trace.jaeger.username: the operator's, and optional (a
+	// collector without authentication needs none).
+	JaegerPassword = Def{Name: "jaeger_password", Optional: true}
 	// The PostgreSQL cluster under Patroni (engine patroni): its superuser,
 	// its replication user and the REST API's unsafe endpoints.
 	PostgresSuperuserPassword   = Def{Name: "postgres_superuser_password", Generated: true}
 	PostgresReplicationPassword = Def{Name: "postgres_replication_password", Generated: true}
 	PatroniRESTPassword         = Def{Name: "patroni_rest_password", Generated: true}
 )
+
+// githubToken accepts what GitHub issues (ghp_..., github_pat_...): one
+// word of printable ASCII, which an env file holds without surprise.
+func githubToken(v string) error {
+	for _, r := range v {
+		if r <= ' ' || r > '~' {
+			return errors.New("must be one word of printable ASCII characters, as GitHub's tokens are")
+		}
+	}
+	if v == "" {
+		return errors.New("must not be empty; remove it to download without a token")
+	}
+	return nil
+}
 
 // Need is a secret the spec needs, with the reason.
 type Need struct {
@@ -186,6 +207,12 @@ func Required(s *spec.Spec) []Need {
 	}
 	if s.Harbor.AuthMode == "ldap_auth" && s.Harbor.LDAP != nil && s.Harbor.LDAP.SearchDN != "" {
 		add(LDAPSearchPassword, "the LDAP search DN's password")
+	}
+	if s.Harbor.TrivyEnabled() {
+		add(TrivyGitHubToken, "Trivy's GitHub token (harbor.yml trivy.github_token), if you have one: raises GitHub's rate limit for the database download (absent: anonymous)")
+	}
+	if t := s.Harbor.Trace; t.Enabled && t.Jaeger != nil && t.Jaeger.Endpoint != "" {
+		add(JaegerPassword, "the Jaeger collector's password, if it requires one (absent: none is sent)")
 	}
 	slices.SortFunc(out, func(a, b Need) int { return strings.Compare(a.Name, b.Name) })
 	return out
@@ -281,7 +308,7 @@ func KnownNames() []string {
 var known = []Def{AdminPassword, DBPassword, DBRootPassword, GaleraSSTPassword, RedisPassword, CoreSecret,
 	JobserviceSecret, CSRFKey, SecretKey, RegistryHTTPSecret, RegistryPassword, SwiftKey, S3AccessKey,
 	S3SecretKey, KeepalivedAuthPass, TokenPrivateKey, RegistryHtpasswd, LDAPSearchPassword,
-	PostgresSuperuserPassword, PostgresReplicationPassword, PatroniRESTPassword}
+	TrivyGitHubToken, JaegerPassword, PostgresSuperuserPassword, PostgresReplicationPassword, PatroniRESTPassword}
 
 // DefaultPath is the secrets file beside a spec: harborgen.toml ->
 // harborgen.secrets.toml.

@@ -207,6 +207,12 @@ func TestInit(t *testing.T) {
 	}
 	for _, n := range Required(s) {
 		v, ok := f.Values[n.Name]
+		if n.Optional {
+			if ok || !containsNeed(res.Optional, n.Name) {
+				t.Errorf("%s is optional and the operator's: init must list it as optional, not write it", n.Name)
+			}
+			continue
+		}
 		if !n.Generated {
 			if ok || !containsNeed(res.Supply, n.Name) {
 				t.Errorf("%s is the operator's: init must list it, not write it", n.Name)
@@ -340,6 +346,58 @@ func TestInitWritesThroughASymlink(t *testing.T) {
 			}
 			if info, _ := os.Stat(target); info.Mode().Perm() != 0o600 {
 				t.Errorf("target mode %04o", info.Mode().Perm())
+			}
+		})
+	}
+}
+
+// TestJaegerPasswordOptional: the Jaeger password is the operator's, optional
+// (init never generates it), and needed only with a Jaeger collector
+// endpoint: an agent takes none, and without tracing nothing sends it.
+func TestJaegerPasswordOptional(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		set  func(*spec.Spec)
+		want bool
+	}{
+		{"no tracing", func(*spec.Spec) {}, false},
+		{"disabled", func(s *spec.Spec) {
+			s.Harbor.Trace.Jaeger = &spec.Jaeger{Endpoint: "http://jaeger:14268/api/traces"}
+		}, false},
+		{"collector", func(s *spec.Spec) {
+			s.Harbor.Trace.Enabled, s.Harbor.Trace.Jaeger = true, &spec.Jaeger{Endpoint: "http://jaeger:14268/api/traces"}
+		}, true},
+		{"agent", func(s *spec.Spec) {
+			s.Harbor.Trace.Enabled, s.Harbor.Trace.Jaeger = true, &spec.Jaeger{AgentHost: "jaeger", AgentPort: 6831}
+		}, false},
+		{"otel", func(s *spec.Spec) {
+			s.Harbor.Trace.Enabled, s.Harbor.Trace.Otel = true, &spec.Otel{Endpoint: "otel:4318", URLPath: "/v1/traces"}
+		}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := loadSpec(t, "../../examples/ha-modern/harborgen.toml")
+			tc.set(s)
+			var need *Need
+			for _, n := range Required(s) {
+				if n.Name == JaegerPassword.Name {
+					need = &n
+				}
+			}
+			switch {
+			case (need != nil) != tc.want:
+				t.Fatalf("jaeger_password needed: %t, want %t", need != nil, tc.want)
+			case need != nil && (need.Generated || !need.Optional):
+				t.Errorf("jaeger_password: generated %t, optional %t; want the operator's, optional", need.Generated, need.Optional)
+			}
+			if need == nil {
+				return
+			}
+			res, err := Init(filepath.Join(t.TempDir(), "s.toml"), s, rand.Reader)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !containsNeed(res.Optional, JaegerPassword.Name) {
+				t.Errorf("init does not list jaeger_password as optional: %v", res.Optional)
 			}
 		})
 	}

@@ -52,7 +52,8 @@ import (
 //     are added, each because a host process is not a container: http.addr
 //     and http.debug.addr (the node's loopback address and a free port instead
 //     of :5000 and localhost:5001, which two registries on one host would
-//     share), and the config's container paths (auth.htpasswd.path,
+//     share; with harbor.metric, each node's main registry keeps the rendered
+//     metric port, on its own address), and the config's container paths (auth.htpasswd.path,
 //     storage.filesystem.rootdirectory) prefixed with that root directory. A
 //     path no mount covers fails the test: the registry would write inside its
 //     container;
@@ -148,7 +149,7 @@ func testRegistry(t *testing.T, driver string) {
 	}
 	r.creds = registryUser + ":" + r.password
 	for _, n := range harbors {
-		p, addr := startRegistry(t, r.regs[n.Name], n.Name, nil)
+		p, addr := startRegistry(t, r.regs[n.Name], n.Name, r.regs[n.Name].metricsAddr(t))
 		if err := registryUp(p, addr); err != nil {
 			t.Fatalf("registry of %s: %v", n.Name, err)
 		}
@@ -169,6 +170,8 @@ func testRegistry(t *testing.T, driver string) {
 		{"wrong redis password", true, r.wrongRedisPassword},
 		{"htpasswd owner", true, r.htpasswdOwner},
 		{"storage owner", driver == "filesystem", r.storageOwner},
+		{"redirect", driver == "s3", r.redirect},
+		{"metrics", r.regs[r.first.Name].metrics() != nil, r.scrapeMetrics},
 	} {
 		if tc.when {
 			t.Run(tc.name, func(t *testing.T) { caught = append(caught, tc.run(t)) })
@@ -642,7 +645,9 @@ func startRegistry(t *testing.T, r *registryEnv, name string, extra map[string]s
 		addr = net.JoinHostPort(r.Node.Address, strconv.Itoa(freePort(t, r.Node.Address)))
 	}
 	env["REGISTRY_HTTP_ADDR"] = addr
-	env["REGISTRY_HTTP_DEBUG_ADDR"] = net.JoinHostPort(r.Node.Address, strconv.Itoa(freePort(t, r.Node.Address)))
+	if _, ok := extra["REGISTRY_HTTP_DEBUG_ADDR"]; !ok {
+		env["REGISTRY_HTTP_DEBUG_ADDR"] = net.JoinHostPort(r.Node.Address, strconv.Itoa(freePort(t, r.Node.Address)))
+	}
 
 	bin, err := exec.LookPath("docker-registry")
 	must(t, err)
@@ -701,6 +706,93 @@ func configString(conf map[string]any, dotted string) any {
 		v = m[k]
 	}
 	return v
+}
+
+// registryMetrics is the rendered config's Prometheus endpoint
+// (harbor.metric): http.debug.addr ":<port>" with prometheus enabled at path.
+type registryMetrics struct {
+	Port int
+	Path string
+}
+
+// metrics reads the Prometheus endpoint of the rendered config.yml, or nil
+// when it has none.
+func (r *registryEnv) metrics() *registryMetrics {
+	if on, _ := configString(r.Config, "http.debug.prometheus.enabled").(bool); !on {
+		return nil
+	}
+	addr, _ := configString(r.Config, "http.debug.addr").(string)
+	path, _ := configString(r.Config, "http.debug.prometheus.path").(string)
+	_, port, err := net.SplitHostPort(addr)
+	n, perr := strconv.Atoi(port)
+	if err != nil || perr != nil || path == "" {
+		return &registryMetrics{} // rendered, but unusable: scrapeMetrics fails on it
+	}
+	return &registryMetrics{Port: n, Path: path}
+}
+
+// metricsAddr keeps the rendered metric port for a node's main registry:
+// the debug server listens on the node's address at that port (in the
+// container, ":<port>" on every interface, which compose does not publish;
+// the proxy reaches it as registry:<port>). nil without metrics.
+func (r *registryEnv) metricsAddr(t *testing.T) map[string]string {
+	t.Helper()
+	m := r.metrics()
+	if m == nil {
+		return nil
+	}
+	if m.Port == 0 {
+		t.Fatalf("%s: config.yml's http.debug has prometheus but no usable addr and path: %v", r.Node.Name, configString(r.Config, "http.debug"))
+	}
+	return map[string]string{"REGISTRY_HTTP_DEBUG_ADDR": net.JoinHostPort(r.Node.Address, strconv.Itoa(m.Port))}
+}
+
+// scrapeMetrics fetches /metrics of the first node's registry, which served
+// the push, at the rendered port and path, and has promtool parse it. The
+// default path (/metrics) is not served when another is rendered, and
+// promtool rejects a broken exposition: the check can fail.
+func (r *registryRun) scrapeMetrics(t *testing.T) string {
+	need(t, "promtool")
+	m := r.regs[r.first.Name].metrics()
+	base := "http://" + net.JoinHostPort(r.first.Address, strconv.Itoa(m.Port))
+	client := &http.Client{Timeout: 10 * time.Second}
+	res, err := client.Get(base + m.Path)
+	if err != nil {
+		t.Fatalf("GET %s%s: %v", base, m.Path, err)
+	}
+	body, err := io.ReadAll(res.Body)
+	res.Body.Close()
+	must(t, err)
+	if res.StatusCode != http.StatusOK || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/plain") {
+		t.Fatalf("GET %s%s: %s, %s; want 200 and the Prometheus text format", base, m.Path, res.Status, res.Header.Get("Content-Type"))
+	}
+	if !bytes.Contains(body, []byte("registry_http_requests_total{")) {
+		t.Fatalf("GET %s%s: no registry_http_requests_total after the push:\n%s", base, m.Path, tail(body, 2000))
+	}
+	promtool := func(input []byte) (string, error) {
+		cmd := exec.Command("promtool", "check", "metrics")
+		cmd.Stdin = bytes.NewReader(input)
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	if out, err := promtool(body); err != nil {
+		t.Fatalf("promtool check metrics on %s%s: %v\n%s", base, m.Path, err, out)
+	}
+	if _, err := promtool(append(slices.Clone(body), "registry_http_requests_total{handler=\"x\" 1\n"...)); err == nil {
+		t.Fatal("promtool check metrics accepts a broken line: the check proves nothing")
+	}
+	if m.Path != "/metrics" {
+		res, err := client.Get(base + "/metrics")
+		if err != nil {
+			t.Fatalf("GET %s/metrics: %v", base, err)
+		}
+		res.Body.Close()
+		if res.StatusCode == http.StatusOK {
+			t.Fatalf("GET %s/metrics: 200, but the rendered path is %s", base, m.Path)
+		}
+	}
+	families := bytes.Count(body, []byte("\n# TYPE "))
+	return fmt.Sprintf("metrics at %s%s pass promtool (%d families)", base, m.Path, families)
 }
 
 // registryUp waits until the registry answers /v2/ (401 without

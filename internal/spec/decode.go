@@ -113,6 +113,25 @@ func decodeValue(v *Value, path string, rv reflect.Value, d *diag.List) {
 		if expect(v, KindBool, path, d) {
 			rv.SetBool(v.Bool)
 		}
+	case reflect.Float64:
+		// A number: an integer (sample_rate = 1) is one too.
+		if v.Kind == KindInt {
+			rv.SetFloat(float64(v.Int))
+		} else if expect(v, KindFloat, path, d) {
+			rv.SetFloat(v.Float)
+		}
+	case reflect.Map:
+		// A table of strings (trace.attributes), keys as written.
+		if !expect(v, KindMap, path, d) {
+			return
+		}
+		out := reflect.MakeMapWithSize(rv.Type(), len(v.Fields))
+		for _, kv := range v.Fields {
+			el := reflect.New(rv.Type().Elem()).Elem()
+			decodeValue(kv.Value, JoinKey(path, kv.Key), el, d)
+			out.SetMapIndex(reflect.ValueOf(kv.Key), el)
+		}
+		rv.Set(out)
 	case reflect.Slice:
 		if !expect(v, KindList, path, d) {
 			return
@@ -125,10 +144,18 @@ func decodeValue(v *Value, path string, rv reflect.Value, d *diag.List) {
 		}
 		rv.Set(out)
 	case reflect.Pointer:
+		p := reflect.New(rv.Type().Elem())
+		if rv.Type().Elem().Kind() != reflect.Struct { // an optional scalar: nil when absent
+			before := d.Len()
+			decodeValue(v, path, p.Elem(), d)
+			if d.Len() == before {
+				rv.Set(p)
+			}
+			return
+		}
 		if !expect(v, KindMap, path, d) {
 			return
 		}
-		p := reflect.New(rv.Type().Elem())
 		decodeStruct(v, path, p.Elem(), d)
 		rv.Set(p)
 	case reflect.Struct:
@@ -176,6 +203,8 @@ func expect(v *Value, want Kind, path string, d *diag.List) bool {
 		hint = "write true or false without quotes"
 	case want == KindList:
 		hint = "write a list: [ ... ]"
+	case want == KindFloat && v.Kind == KindString:
+		hint = "write the number without quotes"
 	}
 	d.Errorf(v.Pos, path, hint, "expected %s, got %s", article(want), got)
 	return false
@@ -187,6 +216,10 @@ func article(k Kind) string {
 		return "an integer"
 	case KindList:
 		return "a list"
+	case KindFloat:
+		return "a number"
+	case KindMap:
+		return "a table"
 	}
 	return "a " + k.String()
 }
@@ -213,6 +246,9 @@ func setDefault(rv reflect.Value, def string) {
 		rv.SetInt(int64(n))
 	case reflect.Bool:
 		rv.SetBool(def == "true")
+	case reflect.Float64:
+		f, _ := strconv.ParseFloat(def, 64)
+		rv.SetFloat(f)
 	case reflect.Slice:
 		parts := strings.Split(def, ",")
 		out := reflect.MakeSlice(rv.Type(), len(parts), len(parts))

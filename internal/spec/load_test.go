@@ -167,6 +167,12 @@ func TestDefaults(t *testing.T) {
 		{"galera.cluster_name", s.Database.Galera.ClusterName, "c"},
 		{"galera.bootstrap_node", s.Database.Galera.BootstrapNode, "g"},
 		{"tls.mode", s.TLS.Mode, "none"},
+		{"harbor.metric.port", s.Harbor.Metric.Port, 9090},
+		{"harbor.metric.path", s.Harbor.Metric.Path, "/metrics"},
+		{"harbor.trace.sample_rate", s.Harbor.Trace.SampleRate, 1.0},
+		{"harbor.log.level", s.Harbor.Log.Level, "info"},
+		{"harbor.log.rotate_count", s.Harbor.Log.RotateCount, 50},
+		{"harbor.log.rotate_size", s.Harbor.Log.RotateSize, "200M"},
 	} {
 		if tc.got != tc.want {
 			t.Errorf("%s = %v, want %v", tc.name, tc.got, tc.want)
@@ -197,5 +203,35 @@ func TestFormatOf(t *testing.T) {
 		if got, _ := FormatOf(name); got != want {
 			t.Errorf("FormatOf(%q) = %q, want %q", name, got, want)
 		}
+	}
+}
+
+// TestNumbersAndTables decodes the float (sample_rate) and the table of
+// strings (attributes) from TOML and YAML: an integer is a number too, and
+// a table keeps every key as written.
+func TestNumbersAndTables(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		format Format
+		src    string
+		rate   float64
+	}{
+		{"toml float", TOML, minimalTOML + "[harbor.trace]\nsample_rate = 0.25\nattributes = { app = \"harbor\", \"a b\" = \"c\" }\n", 0.25},
+		{"toml integer", TOML, minimalTOML + "[harbor.trace]\nsample_rate = 1\nattributes = { app = \"harbor\", \"a b\" = \"c\" }\n", 1},
+		{"yaml float", YAML, "spec: 1\nharbor:\n  trace:\n    sample_rate: 0.5\n    attributes: {app: harbor, \"a b\": c}\n", 0.5},
+		{"yaml integer", YAML, "spec: 1\nharbor:\n  trace:\n    sample_rate: 0\n    attributes: {app: harbor, \"a b\": c}\n", 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, items := parse(t, tc.format, tc.src)
+			if len(items) != 0 {
+				t.Fatalf("unexpected diagnostics: %v", items)
+			}
+			if s.Harbor.Trace.SampleRate != tc.rate {
+				t.Errorf("sample_rate = %v, want %v", s.Harbor.Trace.SampleRate, tc.rate)
+			}
+			if a := s.Harbor.Trace.Attributes; len(a) != 2 || a["app"] != "harbor" || a["a b"] != "c" {
+				t.Errorf("attributes = %v", a)
+			}
+		})
 	}
 }

@@ -31,7 +31,20 @@ type Cluster struct {
 }
 
 type Harbor struct {
-	Version             string   `toml:"version" yaml:"version" default:"2.15.2"`
+	Version string `toml:"version" yaml:"version" default:"2.15.2"`
+
+	// The harbor.yml settings below keep harbor.yml's names; each renders
+	// where Harbor's own prepare puts it for the chosen version
+	// (docs/harbor-2.15-prepare.md, "harbor.yml keys and their spec keys").
+	ExternalURL           string        `toml:"external_url" yaml:"external_url"`
+	IPFamily              IPFamily      `toml:"ip_family" yaml:"ip_family"`
+	LoggerSweeperDuration int           `toml:"logger_sweeper_duration" yaml:"logger_sweeper_duration" default:"1"`
+	MaxJobDurationHours   int           `toml:"max_job_duration_hours" yaml:"max_job_duration_hours" default:"24"`
+	Notification          Notification  `toml:"notification" yaml:"notification"`
+	UploadPurging         UploadPurging `toml:"upload_purging" yaml:"upload_purging"`
+	Cache                 Cache         `toml:"cache" yaml:"cache"`
+	Trivy                 Trivy         `toml:"trivy" yaml:"trivy"`
+
 	DataDir             string   `toml:"data_dir" yaml:"data_dir" default:"/data/harbor"`
 	HTTPPort            int      `toml:"http_port" yaml:"http_port" default:"8080"`
 	HTTPSPort           int      `toml:"https_port" yaml:"https_port" default:"8443"`
@@ -40,11 +53,117 @@ type Harbor struct {
 	JobLoggers          []string `toml:"job_loggers" yaml:"job_loggers" default:"DB"`
 	QuotaUpdateProvider string   `toml:"quota_update_provider" yaml:"quota_update_provider"`
 	MaxJobWorkers       int      `toml:"max_job_workers" yaml:"max_job_workers" default:"10"`
-	WithTrivy           bool     `toml:"with_trivy" yaml:"with_trivy"`
+	WithTrivy           bool     `toml:"with_trivy" yaml:"with_trivy"` // deprecated: trivy.enabled
 	ImageRegistry       string   `toml:"image_registry" yaml:"image_registry"`
 	LogDir              string   `toml:"log_dir" yaml:"log_dir" default:"/var/log/harbor"`
 	LDAP                *LDAP    `toml:"ldap" yaml:"ldap"`
 	Proxy               *Proxy   `toml:"proxy" yaml:"proxy"`
+	Metric              Metric   `toml:"metric" yaml:"metric"`
+	Trace               Trace    `toml:"trace" yaml:"trace"`
+	Log                 Log      `toml:"log" yaml:"log"`
+}
+
+// Metric is harbor.yml's metric section: Prometheus metrics of core,
+// jobservice and the registry on Port at Path, the exporter service, and
+// the proxy publishing them all on the node's Port.
+type Metric struct {
+	Enabled bool   `toml:"enabled" yaml:"enabled" default:"false"`
+	Port    int    `toml:"port" yaml:"port" default:"9090"`
+	Path    string `toml:"path" yaml:"path" default:"/metrics"`
+}
+
+// Trace is harbor.yml's trace section: distributed tracing of core,
+// jobservice and registryctl to a Jaeger or OpenTelemetry collector.
+type Trace struct {
+	Enabled    bool              `toml:"enabled" yaml:"enabled" default:"false"`
+	SampleRate float64           `toml:"sample_rate" yaml:"sample_rate" default:"1"`
+	Namespace  string            `toml:"namespace" yaml:"namespace"`
+	Attributes map[string]string `toml:"attributes" yaml:"attributes"`
+	Jaeger     *Jaeger           `toml:"jaeger" yaml:"jaeger"`
+	Otel       *Otel             `toml:"otel" yaml:"otel"`
+}
+
+// Jaeger is a Jaeger exporter: a collector Endpoint, or an agent at
+// AgentHost:AgentPort. Its password is the jaeger_password secret.
+type Jaeger struct {
+	Endpoint  string `toml:"endpoint" yaml:"endpoint"`
+	Username  string `toml:"username" yaml:"username"`
+	AgentHost string `toml:"agent_host" yaml:"agent_host"`
+	AgentPort int    `toml:"agent_port" yaml:"agent_port"`
+}
+
+// Otel is an OpenTelemetry (OTLP over HTTP) exporter.
+type Otel struct {
+	Endpoint    string `toml:"endpoint" yaml:"endpoint"`
+	URLPath     string `toml:"url_path" yaml:"url_path"`
+	Compression bool   `toml:"compression" yaml:"compression" default:"false"`
+	Insecure    bool   `toml:"insecure" yaml:"insecure" default:"false"`
+	Timeout     int    `toml:"timeout" yaml:"timeout" default:"10"`
+}
+
+// Log is harbor.yml's log section: the components' log level, the log
+// container's rotation of its files, and an optional syslog server the log
+// container forwards to instead of writing files.
+type Log struct {
+	Level            string       `toml:"level" yaml:"level" default:"info"`
+	RotateCount      int          `toml:"rotate_count" yaml:"rotate_count" default:"50"`
+	RotateSize       string       `toml:"rotate_size" yaml:"rotate_size" default:"200M"`
+	ExternalEndpoint *LogEndpoint `toml:"external_endpoint" yaml:"external_endpoint"`
+}
+
+// LogEndpoint is a syslog server.
+type LogEndpoint struct {
+	Protocol string `toml:"protocol" yaml:"protocol" default:"tcp"`
+	Host     string `toml:"host" yaml:"host"`
+	Port     int    `toml:"port" yaml:"port" default:"5140"`
+}
+
+// TrivyEnabled reports whether the Trivy adapter runs: trivy.enabled, or
+// the deprecated with_trivy (validate refuses the two set apart).
+func (h *Harbor) TrivyEnabled() bool { return h.Trivy.Enabled || h.WithTrivy }
+
+// IPFamily is harbor.yml's ip_family: the address families the proxy's
+// HTTPS listener binds in its container (2.11+).
+type IPFamily struct {
+	IPv4 bool `toml:"ipv4" yaml:"ipv4" default:"true"`
+	IPv6 bool `toml:"ipv6" yaml:"ipv6" default:"false"`
+}
+
+// Notification is harbor.yml's notification section: the webhook jobs'
+// retries and HTTP timeout (seconds).
+type Notification struct {
+	WebhookJobMaxRetry          int `toml:"webhook_job_max_retry" yaml:"webhook_job_max_retry" default:"3"`
+	WebhookJobHTTPClientTimeout int `toml:"webhook_job_http_client_timeout" yaml:"webhook_job_http_client_timeout" default:"3"`
+}
+
+// UploadPurging is harbor.yml's upload_purging: the registry's purge of
+// abandoned uploads (storage.maintenance.uploadpurging).
+type UploadPurging struct {
+	Enabled  bool   `toml:"enabled" yaml:"enabled" default:"true"`
+	Age      string `toml:"age" yaml:"age" default:"168h"`
+	Interval string `toml:"interval" yaml:"interval" default:"24h"`
+	DryRun   bool   `toml:"dryrun" yaml:"dryrun" default:"false"`
+}
+
+// Cache is harbor.yml's cache: core's and jobservice's Redis cache layer.
+type Cache struct {
+	Enabled     bool `toml:"enabled" yaml:"enabled" default:"false"`
+	ExpireHours int  `toml:"expire_hours" yaml:"expire_hours" default:"24"`
+}
+
+// Trivy is harbor.yml's trivy section, with enabled for install.sh's
+// --with-trivy. The GitHub token is the trivy_github_token secret.
+type Trivy struct {
+	Enabled          bool   `toml:"enabled" yaml:"enabled" default:"false"`
+	IgnoreUnfixed    bool   `toml:"ignore_unfixed" yaml:"ignore_unfixed" default:"false"`
+	SkipUpdate       bool   `toml:"skip_update" yaml:"skip_update" default:"false"`
+	SkipJavaDBUpdate bool   `toml:"skip_java_db_update" yaml:"skip_java_db_update" default:"false"`
+	OfflineScan      bool   `toml:"offline_scan" yaml:"offline_scan" default:"false"`
+	SecurityCheck    string `toml:"security_check" yaml:"security_check" default:"vuln"`
+	Insecure         bool   `toml:"insecure" yaml:"insecure" default:"false"`
+	Timeout          string `toml:"timeout" yaml:"timeout" default:"5m0s"`
+	DBRepository     string `toml:"db_repository" yaml:"db_repository" default:"ghcr.io/aquasecurity/trivy-db"`
+	JavaDBRepository string `toml:"java_db_repository" yaml:"java_db_repository" default:"ghcr.io/aquasecurity/trivy-java-db"`
 }
 
 // Proxy is harbor.yml's proxy section: the HTTP(S) proxy the listed Harbor
@@ -162,6 +281,19 @@ type Storage struct {
 	S3         *S3         `toml:"s3" yaml:"s3"`
 	Filesystem *Filesystem `toml:"filesystem" yaml:"filesystem"`
 	RGW        *RGW        `toml:"rgw" yaml:"rgw"`
+	// RedirectDisable is harbor.yml's storage_service.redirect.disable.
+	// Absent: true with s3 (clients seldom reach an RGW endpoint), else
+	// false (RedirectDisabled).
+	RedirectDisable *bool `toml:"redirect_disable" yaml:"redirect_disable"`
+}
+
+// RedirectDisabled reports whether the registry serves blobs itself instead
+// of redirecting clients to the storage (storage.redirect.disable).
+func (s *Storage) RedirectDisabled() bool {
+	if s.RedirectDisable != nil {
+		return *s.RedirectDisable
+	}
+	return s.Driver == "s3"
 }
 
 type Swift struct {

@@ -3,6 +3,7 @@ package validate
 import (
 	"errors"
 	"fmt"
+	"math/big"
 	"strconv"
 	"strings"
 	"sync"
@@ -53,6 +54,11 @@ var patternHints = map[string]string{
 	`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$`:                                          "use letters, digits, '_', '.' and '-' (at most 64), no spaces",
 	`^[A-Za-z0-9_.:-]{1,15}$`:                                                     "write a network interface name of at most 15 characters, e.g. eth0 or bond0.100",
 	`^[^ ]+$`:                                                                     "write the Redis user name without spaces (Redis refuses them)",
+	`^https?://[^/?#@\s]+$`:                                                       "write scheme://host[:port] without a path, e.g. https://registry.example.com:8443",
+	`^[0-9]+h$`:                                                                   "write whole hours, e.g. 24h",
+	`^(vuln|config|secret)(,(vuln|config|secret))*$`:                              "write a comma-separated list of vuln, config, secret, e.g. vuln,secret",
+	`^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$`:                                   "write a Go duration, e.g. 5m0s or 10m",
+	`^[A-Za-z0-9][A-Za-z0-9._/:@-]*$`:                                             "write an OCI repository such as ghcr.io/aquasecurity/trivy-db, without a scheme",
 }
 
 // imageRegistryHint explains the image_registry and images.mirror pattern,
@@ -137,9 +143,9 @@ func schemaDiagnostic(c *check, e *jsonschema.ValidationError) {
 	case *kind.Const:
 		c.errorf(path, fmt.Sprintf("write %s", show(k.Want)), "%s is not supported; this harborgen reads %s", show(k.Got), show(k.Want))
 	case *kind.Minimum:
-		c.errorf(path, "use "+k.Want.RatString()+" or more", "%s is below the minimum %s", k.Got.RatString(), k.Want.RatString())
+		c.errorf(path, "use "+number(k.Want)+" or more", "%s is below the minimum %s", number(k.Got), number(k.Want))
 	case *kind.Maximum:
-		c.errorf(path, "use "+k.Want.RatString()+" or less", "%s is above the maximum %s", k.Got.RatString(), k.Want.RatString())
+		c.errorf(path, "use "+number(k.Want)+" or less", "%s is above the maximum %s", number(k.Got), number(k.Want))
 	case *kind.MinLength:
 		if k.Got == 0 {
 			c.errorf(path, "give a value", "the value is empty")
@@ -156,6 +162,15 @@ func schemaDiagnostic(c *check, e *jsonschema.ValidationError) {
 	default:
 		c.errorf(path, "", "%s", e.ErrorKind.LocalizedString(printer))
 	}
+}
+
+// number prints a schema number as the spec writes it: 70000, 1.5 (not 3/2).
+func number(r *big.Rat) string {
+	if r.IsInt() {
+		return r.RatString()
+	}
+	f, _ := r.Float64()
+	return strconv.FormatFloat(f, 'g', -1, 64)
 }
 
 // show prints a schema value the way the spec writes it.

@@ -38,7 +38,14 @@ func checkSecrets(c *check, f *secrets.File, env func(string) (string, bool)) {
 					"secret %s, from the environment variable %s, %v", n.Name, secrets.EnvVar(n.Name), err)
 				continue
 			}
-			c.d.Errorf(at(n.Name), path, "fix it in "+f.Path+", or delete it and run `harborgen secrets init`", "secret %s %v", n.Name, err)
+			hint := "fix it in " + f.Path + ", or delete it and run `harborgen secrets init`"
+			if !n.Generated {
+				hint = "fix it in " + f.Path // secrets init never makes an operator's secret
+				if n.Optional {
+					hint += ", or delete it"
+				}
+			}
+			c.d.Errorf(at(n.Name), path, hint, "secret %s %v", n.Name, err)
 		}
 	}
 	hash, _, okHash := f.Lookup(secrets.RegistryHtpasswd.Name, env)

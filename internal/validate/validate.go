@@ -35,11 +35,13 @@ var rules = []func(c *check){
 	redis,
 	ports,
 	harbor,
+	settings,
 	tls,
 	lb,
 	sites,
 	images,
 	outbound,
+	observability,
 }
 
 // Validate adds to d every diagnostic about s: schema violations, the
