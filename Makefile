@@ -25,7 +25,8 @@ test: deps lint
 	$(MAKE) --no-print-directory test-services
 
 # The real-service suite alone: renders loopback specs and starts Galera,
-# Redis, nginx, HAProxy and Ceph RGW from the rendered files on 127.0.0.x.
+# Redis, nginx, HAProxy, Ceph RGW and PostgreSQL under Patroni (with etcd)
+# from the rendered files on 127.0.0.x.
 # HARBORGEN_SERVICES_SPEC=path tries another loopback spec first. Its
 # "real-services: ..." lines are the summary.
 test-services:

@@ -31,6 +31,7 @@ var defaultSpecs = []string{
 	"testdata/registry-s3.toml",    // Harbor 2.15's registry on RGW S3
 	"testdata/registry-swift.toml", // Harbor 2.15's registry on RGW Swift
 	"testdata/registry-fs.toml",    // Harbor 2.15's registry on a shared filesystem
+	"testdata/patroni3.toml",       // PostgreSQL under Patroni with etcd, HAProxy to the leader
 }
 
 // userSupplied are the secrets a loopback spec needs that secrets init does
