@@ -539,7 +539,7 @@ type listedPlayTasks struct {
 // Ansible's --tags harbor selects the tasks of the harbor plays and no
 // other, in every example.
 func TestAnsibleTags(t *testing.T) {
-	tiers := []string{"host", "files", "ceph", "galera", "redis", "harbor", "lb"}
+	tiers := []string{"host", "files", "ceph", "galera", "redis", "patroni", "harbor", "lb"}
 	for _, ex := range examples {
 		t.Run(ex, func(t *testing.T) {
 			t.Parallel()
