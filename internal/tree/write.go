@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -83,7 +84,7 @@ func (p *plan) replace(root string) error {
 	if err != nil {
 		return errors.Join(err, removeTree(tmp))
 	}
-	if err := syncDir(filepath.Dir(root)); err != nil {
+	if err := syncPath(filepath.Dir(root)); err != nil {
 		return fmt.Errorf("new tree in place, but: %w", err)
 	}
 	if old == "" {
@@ -99,11 +100,12 @@ func (p *plan) replace(root string) error {
 	return nil
 }
 
-// build writes the new tree, then the foreign files, into tmp, and fsyncs every file and
-// directory. Directories are created private and get their final mode last, so that a foreign
+// build writes the new tree, then the foreign files, into tmp, and makes it all durable at once
+// (syncTree). Directories are created private and get their final mode last, so that a foreign
 // read-only directory can still be filled.
 func (p *plan) build(tmp string) error {
 	dirModes := map[string]fs.FileMode{}
+	written := make([]string, 0, len(p.files)+len(p.report.Foreign))
 	for _, f := range p.files {
 		if err := failAt("write " + f.Path); err != nil {
 			return err
@@ -114,6 +116,7 @@ func (p *plan) build(tmp string) error {
 		if err := writeFile(filepath.Join(tmp, filepath.FromSlash(f.Path)), f.Data, f.Mode); err != nil {
 			return err
 		}
+		written = append(written, f.Path)
 	}
 	for _, rel := range p.report.Foreign {
 		if err := failAt("copy " + rel); err != nil {
@@ -123,11 +126,18 @@ func (p *plan) build(tmp string) error {
 		if err := makeDirs(tmp, rel, dirModes, previousMode); err != nil {
 			return err
 		}
-		if err := keepEntry(p.disk.path(rel), filepath.Join(tmp, filepath.FromSlash(rel))); err != nil {
+		linked, err := keepEntry(p.disk.path(rel), filepath.Join(tmp, filepath.FromSlash(rel)))
+		if err != nil {
 			return err
 		}
+		if !linked { // a hard link is the previous tree's inode, durable already
+			written = append(written, rel)
+		}
 	}
-	return finishDirs(tmp, dirModes)
+	if err := finishDirs(tmp, dirModes); err != nil {
+		return err
+	}
+	return syncTree(tmp, written, slices.Collect(maps.Keys(dirModes)))
 }
 
 // makeDirs creates the missing directories of rel under tmp and records the mode each will get.
@@ -148,7 +158,7 @@ func makeDirs(tmp, rel string, modes map[string]fs.FileMode, modeOf func(string)
 	return nil
 }
 
-// finishDirs gives every directory its mode and fsyncs it, deepest first, then the root.
+// finishDirs gives every directory its mode, deepest first, then the root.
 func finishDirs(tmp string, modes map[string]fs.FileMode) error {
 	dirs := make([]string, 0, len(modes)+1)
 	for dir := range modes {
@@ -156,21 +166,14 @@ func finishDirs(tmp string, modes map[string]fs.FileMode) error {
 	}
 	slices.SortFunc(dirs, func(a, b string) int { return strings.Compare(b, a) })
 	for _, dir := range dirs {
-		abs := filepath.Join(tmp, filepath.FromSlash(dir))
-		if err := os.Chmod(abs, modes[dir]); err != nil {
-			return err
-		}
-		if err := syncDir(abs); err != nil {
+		if err := os.Chmod(filepath.Join(tmp, filepath.FromSlash(dir)), modes[dir]); err != nil {
 			return err
 		}
 	}
-	if err := os.Chmod(tmp, modeDir); err != nil {
-		return err
-	}
-	return syncDir(tmp)
+	return os.Chmod(tmp, modeDir)
 }
 
-// writeFile creates name with data and exactly mode, whatever the umask, and fsyncs it.
+// writeFile creates name with data and exactly mode, whatever the umask; syncTree makes it durable.
 func writeFile(name string, data []byte, mode fs.FileMode) error {
 	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
@@ -180,30 +183,28 @@ func writeFile(name string, data []byte, mode fs.FileMode) error {
 	if err == nil {
 		err = f.Chmod(mode)
 	}
-	if err == nil {
-		err = f.Sync()
-	}
 	return errors.Join(err, f.Close())
 }
 
 // keepEntry carries a foreign file into the new tree as a hard link: the same inode, so its
 // content, holes (a sparse file stays sparse), mode and times are kept, in constant time
 // whatever its size. Where a hard link cannot be made (a filesystem without them, or the
-// kernel's protected_hardlinks for a file of another user) it is copied.
-func keepEntry(src, dst string) error {
+// kernel's protected_hardlinks for a file of another user) it is copied; linked says which.
+func keepEntry(src, dst string) (linked bool, err error) {
 	info, err := os.Lstat(src)
 	if err != nil {
-		return err
+		return false, err
 	}
 	if info.Mode().IsRegular() {
 		if err := failAt("link " + src); err == nil && os.Link(src, dst) == nil {
-			return nil
+			return true, nil
 		}
 	}
-	return copyEntry(src, dst)
+	return false, copyEntry(src, dst)
 }
 
-// copyEntry copies a foreign regular file (content, mode, modification time) or symlink.
+// copyEntry copies a foreign regular file (content, mode, modification time) or symlink;
+// syncTree makes it durable.
 func copyEntry(src, dst string) error {
 	info, err := os.Lstat(src)
 	if err != nil {
@@ -232,9 +233,6 @@ func copyEntry(src, dst string) error {
 	if err == nil {
 		err = out.Chmod(keptBits(info.Mode()))
 	}
-	if err == nil {
-		err = out.Sync()
-	}
 	if err = errors.Join(err, out.Close()); err != nil {
 		return err
 	}
@@ -246,8 +244,12 @@ func keptBits(m fs.FileMode) fs.FileMode {
 	return m & (fs.ModePerm | fs.ModeSetuid | fs.ModeSetgid | fs.ModeSticky)
 }
 
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
+// syncPath fsyncs a file or directory (a symlink is fsynced through its directory).
+func syncPath(name string) error {
+	if info, err := os.Lstat(name); err == nil && info.Mode()&fs.ModeSymlink != 0 {
+		return nil
+	}
+	d, err := os.Open(name)
 	if err != nil {
 		return err
 	}
