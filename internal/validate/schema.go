@@ -1,44 +1,29 @@
 package validate
 
 import (
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 	"sync"
 
-	"github.com/santhosh-tekuri/jsonschema/v6"
-	"github.com/santhosh-tekuri/jsonschema/v6/kind"
-	"golang.org/x/text/language"
-	"golang.org/x/text/message"
-
 	"github.com/harborgen/harborgen/internal/spec"
 	"github.com/harborgen/harborgen/schema"
 )
 
-const schemaURL = "https://harborgen.dev/schema/harborgen.schema.json"
-
 var (
 	compileOnce sync.Once
-	compiled    *jsonschema.Schema
+	compiled    *schemaNode
 	compileErr  error
-	printer     = message.NewPrinter(language.English)
 )
 
-// Schema returns the embedded JSON Schema, compiled once.
-func Schema() (*jsonschema.Schema, error) {
+// compiledSchema returns the embedded JSON Schema, compiled the first time a
+// spec is validated: the verbs that validate nothing never pay for it.
+func compiledSchema() (*schemaNode, error) {
 	compileOnce.Do(func() {
-		doc, err := jsonschema.UnmarshalJSON(strings.NewReader(string(schema.JSON)))
-		if err != nil {
-			compileErr = fmt.Errorf("embedded schema: %w", err)
-			return
+		compiled, compileErr = compileSchema(schema.JSON)
+		if compileErr != nil {
+			compileErr = fmt.Errorf("embedded schema: %w", compileErr)
 		}
-		c := jsonschema.NewCompiler()
-		if err := c.AddResource(schemaURL, doc); err != nil {
-			compileErr = fmt.Errorf("embedded schema: %w", err)
-			return
-		}
-		compiled, compileErr = c.Compile(schemaURL)
 	})
 	return compiled, compileErr
 }
@@ -66,51 +51,35 @@ const (
 // reported: unknown keys and wrong types come from the decoder, with a
 // "did you mean" and the exact position of the value.
 func schemaRules(c *check) {
-	sch, err := Schema()
+	sch, err := compiledSchema()
 	if err != nil {
 		c.d.Errorf(c.pos(""), "", "this is a harborgen bug; please report it", "%v", err)
 		return
 	}
-	err = sch.Validate(c.s.Source.Root.Interface())
-	var ve *jsonschema.ValidationError
-	if !errors.As(err, &ve) {
-		return
-	}
-	for _, leaf := range leaves(ve) {
-		schemaDiagnostic(c, leaf)
+	for _, e := range sch.validate(c.s.Source.Root.Interface(), nil) {
+		schemaDiagnostic(c, e)
 	}
 }
 
-func leaves(e *jsonschema.ValidationError) []*jsonschema.ValidationError {
-	if len(e.Causes) == 0 {
-		return []*jsonschema.ValidationError{e}
-	}
-	var out []*jsonschema.ValidationError
-	for _, cause := range e.Causes {
-		out = append(out, leaves(cause)...)
-	}
-	return out
-}
-
-func schemaDiagnostic(c *check, e *jsonschema.ValidationError) {
-	path := instancePath(c.s.Source.Root, e.InstanceLocation)
-	switch k := e.ErrorKind.(type) {
-	case *kind.AdditionalProperties, *kind.Type:
+func schemaDiagnostic(c *check, e schemaError) {
+	path := instancePath(c.s.Source.Root, e.loc)
+	switch k := e.kind.(type) {
+	case kindAdditional, kindType:
 		return // reported by the decoder
-	case *kind.Required:
-		for _, m := range k.Missing {
+	case kindRequired:
+		for _, m := range k.missing {
 			where := "at the top level"
 			if path != "" {
 				where = "in " + path
 			}
 			c.errorf(spec.JoinKey(path, m), fmt.Sprintf("add %s", m), "missing required key %q %s", m, where)
 		}
-	case *kind.Pattern:
-		if k.Got == "" {
+	case kindPattern:
+		if k.got == "" {
 			c.errorf(path, "give a value", "the value is empty") // the same as minLength's, merged by the list
 			return
 		}
-		hint, ok := patternHints[k.Want]
+		hint, ok := patternHints[k.want]
 		switch {
 		case ok:
 		case strings.HasSuffix(path, "image_registry") || path == "images.mirror":
@@ -119,42 +88,40 @@ func schemaDiagnostic(c *check, e *jsonschema.ValidationError) {
 			hint, ok = imageRefHint, true
 		}
 		if !ok {
-			hint = "it must match " + k.Want
+			hint = "it must match " + k.want
 		}
-		c.errorf(path, hint, "%q is not a valid value here", k.Got)
-	case *kind.Enum:
-		want := make([]string, len(k.Want))
-		for i, w := range k.Want {
+		c.errorf(path, hint, "%q is not a valid value here", k.got)
+	case kindEnum:
+		want := make([]string, len(k.want))
+		for i, w := range k.want {
 			want[i] = fmt.Sprint(w)
 		}
 		hint := "use one of: " + strings.Join(want, ", ")
-		if got, ok := k.Got.(string); ok {
+		if got, ok := k.got.(string); ok {
 			if s := spec.Suggest(got, want); s != "" {
 				hint = fmt.Sprintf("did you mean %q? (one of: %s)", s, strings.Join(want, ", "))
 			}
 		}
-		c.errorf(path, hint, "%s is not one of the allowed values", show(k.Got))
-	case *kind.Const:
-		c.errorf(path, fmt.Sprintf("write %s", show(k.Want)), "%s is not supported; this harborgen reads %s", show(k.Got), show(k.Want))
-	case *kind.Minimum:
-		c.errorf(path, "use "+k.Want.RatString()+" or more", "%s is below the minimum %s", k.Got.RatString(), k.Want.RatString())
-	case *kind.Maximum:
-		c.errorf(path, "use "+k.Want.RatString()+" or less", "%s is above the maximum %s", k.Got.RatString(), k.Want.RatString())
-	case *kind.MinLength:
-		if k.Got == 0 {
+		c.errorf(path, hint, "%s is not one of the allowed values", show(k.got))
+	case kindConst:
+		c.errorf(path, fmt.Sprintf("write %s", show(k.want)), "%s is not supported; this harborgen reads %s", show(k.got), show(k.want))
+	case kindMinimum:
+		c.errorf(path, "use "+k.want.RatString()+" or more", "%s is below the minimum %s", k.got.RatString(), k.want.RatString())
+	case kindMaximum:
+		c.errorf(path, "use "+k.want.RatString()+" or less", "%s is above the maximum %s", k.got.RatString(), k.want.RatString())
+	case kindMinLength:
+		if k.got == 0 {
 			c.errorf(path, "give a value", "the value is empty")
 			return
 		}
-		c.errorf(path, "", "the value is %d characters long; the minimum is %d", k.Got, k.Want)
-	case *kind.MaxLength:
-		c.errorf(path, "shorten it", "the value is %d characters long; the maximum is %d", k.Got, k.Want)
-	case *kind.MinItems:
-		c.errorf(path, fmt.Sprintf("give at least %d", k.Want), "the list has %d items; at least %d are needed", k.Got, k.Want)
-	case *kind.UniqueItems:
-		c.errorf(spec.JoinIndex(path, k.Duplicates[1]), "remove the repeated item",
-			"item %d repeats item %d", k.Duplicates[1], k.Duplicates[0])
-	default:
-		c.errorf(path, "", "%s", e.ErrorKind.LocalizedString(printer))
+		c.errorf(path, "", "the value is %d characters long; the minimum is %d", k.got, k.want)
+	case kindMaxLength:
+		c.errorf(path, "shorten it", "the value is %d characters long; the maximum is %d", k.got, k.want)
+	case kindMinItems:
+		c.errorf(path, fmt.Sprintf("give at least %d", k.want), "the list has %d items; at least %d are needed", k.got, k.want)
+	case kindUniqueItems:
+		c.errorf(spec.JoinIndex(path, k.duplicates[1]), "remove the repeated item",
+			"item %d repeats item %d", k.duplicates[1], k.duplicates[0])
 	}
 }
 
