@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 )
 
 // failpoint, when a test sets it, is called at each named step of Write ("write <path>",
@@ -101,29 +103,38 @@ func (p *plan) replace(root string) error {
 }
 
 // build writes the new tree, then the foreign files, into tmp, and makes it all durable at once
-// (syncTree). Directories are created private and get their final mode last, so that a foreign
-// read-only directory can still be filled.
+// (syncTree). Directories are created first, private, and get their final mode last, so that a
+// foreign read-only directory can still be filled; the files in between are written by a pool of
+// workers (fileWorkers), each file independent of the others.
 func (p *plan) build(tmp string) error {
 	dirModes := map[string]fs.FileMode{}
-	written := make([]string, 0, len(p.files)+len(p.report.Foreign))
 	for _, f := range p.files {
-		if err := failAt("write " + f.Path); err != nil {
-			return err
-		}
 		if err := makeDirs(tmp, f.Path, dirModes, dirMode); err != nil {
 			return err
 		}
-		if err := writeFile(filepath.Join(tmp, filepath.FromSlash(f.Path)), f.Data, f.Mode); err != nil {
+	}
+	previousMode := func(dir string) fs.FileMode { return keptBits(p.disk.dirs[dir]) }
+	for _, rel := range p.report.Foreign {
+		if err := makeDirs(tmp, rel, dirModes, previousMode); err != nil {
 			return err
 		}
+	}
+	err := forEach(len(p.files), func(i int) error {
+		f := p.files[i]
+		if err := failAt("write " + f.Path); err != nil {
+			return err
+		}
+		return writeFile(filepath.Join(tmp, filepath.FromSlash(f.Path)), f.Data, f.Mode)
+	})
+	if err != nil {
+		return err
+	}
+	written := make([]string, 0, len(p.files)+len(p.report.Foreign))
+	for _, f := range p.files {
 		written = append(written, f.Path)
 	}
 	for _, rel := range p.report.Foreign {
 		if err := failAt("copy " + rel); err != nil {
-			return err
-		}
-		previousMode := func(dir string) fs.FileMode { return keptBits(p.disk.dirs[dir]) }
-		if err := makeDirs(tmp, rel, dirModes, previousMode); err != nil {
 			return err
 		}
 		linked, err := keepEntry(p.disk.path(rel), filepath.Join(tmp, filepath.FromSlash(rel)))
@@ -138,6 +149,42 @@ func (p *plan) build(tmp string) error {
 		return err
 	}
 	return syncTree(tmp, written, slices.Collect(maps.Keys(dirModes)))
+}
+
+// fileWorkers is how many files are created or removed at once: file system calls wait on the
+// disk and the kernel more than on a CPU, so more of them than GOMAXPROCS keep it busy.
+const fileWorkers = 8
+
+// forEach calls fn for 0..n-1 over fileWorkers goroutines. After an error no new call starts;
+// the error returned is the one of the lowest index, so it does not depend on scheduling.
+func forEach(n int, fn func(i int) error) error {
+	errs := make([]error, n)
+	var failed atomic.Bool
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(fileWorkers, n) {
+		wg.Go(func() {
+			for i := range next {
+				if failed.Load() {
+					continue
+				}
+				if errs[i] = fn(i); errs[i] != nil {
+					failed.Store(true)
+				}
+			}
+		})
+	}
+	for i := range n {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // makeDirs creates the missing directories of rel under tmp and records the mode each will get.
@@ -257,8 +304,12 @@ func syncPath(name string) error {
 }
 
 // removeTree removes dir and everything below it, first making directories writable if a
-// read-only one (kept from an operator's files) stands in the way.
+// read-only one (kept from an operator's files) stands in the way. The subtrees two levels down
+// (nodes/<node>) are removed by a pool of workers first.
 func removeTree(dir string) error {
+	if subtrees := grandchildren(dir); len(subtrees) > 1 {
+		_ = forEach(len(subtrees), func(i int) error { return os.RemoveAll(subtrees[i]) })
+	}
 	if os.RemoveAll(dir) == nil {
 		return nil
 	}
@@ -269,4 +320,21 @@ func removeTree(dir string) error {
 		return nil
 	})
 	return os.RemoveAll(dir)
+}
+
+// grandchildren lists the entries two levels below dir, none where it cannot read.
+func grandchildren(dir string) []string {
+	var out []string
+	children, _ := os.ReadDir(dir)
+	for _, c := range children {
+		if !c.IsDir() {
+			continue
+		}
+		sub := filepath.Join(dir, c.Name())
+		entries, _ := os.ReadDir(sub)
+		for _, e := range entries {
+			out = append(out, filepath.Join(sub, e.Name()))
+		}
+	}
+	return out
 }
