@@ -4,8 +4,11 @@
 package verify
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"path"
 	"runtime"
 	"strings"
@@ -13,6 +16,7 @@ import (
 
 	"github.com/compose-spec/compose-go/v2/loader"
 	"github.com/compose-spec/compose-go/v2/types"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/harborgen/harborgen/internal/tree"
 )
@@ -21,19 +25,25 @@ import (
 // validation and consistency checks on (services, networks and volumes must
 // agree). Environment files are not read: they may be secrets that CI lacks.
 //
-// Files load concurrently, and a file whose bytes equal one already loaded
-// is not loaded again: only its directory differs, which names the compose
-// project (a node name, a DNS label, always a valid project name) and
-// anchors relative paths, and neither changes whether it loads. The error
-// is the first failing file's, in path order.
+// Files load concurrently, and a file that differs from one already loaded
+// only in its comments (the node name in the header of two lb nodes' files)
+// is not loaded again: compose-go never sees comments, and only the file's
+// directory differs, which names the compose project (a node name, a DNS
+// label, always a valid project name) and anchors relative paths, neither
+// of which changes whether it loads. The error is the first failing file's,
+// in path order.
 func Compose(t *tree.Tree) error {
 	var unique []tree.File
 	seen := map[string]bool{}
 	for _, f := range t.Files() {
-		if path.Base(f.Path) != "docker-compose.yml" || seen[string(f.Data)] {
+		if path.Base(f.Path) != "docker-compose.yml" {
 			continue
 		}
-		seen[string(f.Data)] = true
+		key := withoutComments(f.Data)
+		if seen[key] {
+			continue
+		}
+		seen[key] = true
 		unique = append(unique, f)
 	}
 	errs := make([]error, len(unique))
@@ -57,6 +67,38 @@ func Compose(t *tree.Tree) error {
 		}
 	}
 	return nil
+}
+
+// withoutComments is every YAML document of data, comments removed and
+// re-encoded; data itself when it does not parse (compose-go reports why).
+func withoutComments(data []byte) string {
+	var out bytes.Buffer
+	out.WriteString("comments removed\n") // never equal to a file's bytes kept as they are
+	d := yaml.NewDecoder(bytes.NewReader(data))
+	for {
+		var doc yaml.Node
+		err := d.Decode(&doc)
+		if errors.Is(err, io.EOF) {
+			return out.String()
+		}
+		if err != nil {
+			return string(data)
+		}
+		stripComments(&doc)
+		b, err := yaml.Marshal(&doc)
+		if err != nil {
+			return string(data)
+		}
+		out.WriteString("---\n")
+		out.Write(b)
+	}
+}
+
+func stripComments(n *yaml.Node) {
+	n.HeadComment, n.LineComment, n.FootComment = "", "", ""
+	for _, c := range n.Content {
+		stripComments(c)
+	}
 }
 
 // loadCompose is load; tests count its calls.

@@ -43,6 +43,23 @@ func TestCompose(t *testing.T) {
 			loads: []string{"nodes/h01/docker-compose.yml", "nodes/lb01/docker-compose.yml"},
 		},
 		{
+			name: "files that differ only in comments load once",
+			files: map[string]string{
+				"nodes/lb01/docker-compose.yml": "# node lb01\n" + goodCompose, "nodes/lb02/docker-compose.yml": "# node lb02\n" + goodCompose + "# end\n",
+				"nodes/lb03/docker-compose.yml": "# node lb03\n" + strings.Replace(goodCompose, "8080:80", "8081:80", 1),
+				"nodes/lb04/docker-compose.yml": goodCompose + "---\nservices:\n  other:\n    image: nginx:1.27\n",
+			},
+			loads: []string{"nodes/lb01/docker-compose.yml", "nodes/lb03/docker-compose.yml", "nodes/lb04/docker-compose.yml"},
+		},
+		{
+			name: "a comment-like line inside a block scalar is content",
+			files: map[string]string{
+				"nodes/a/docker-compose.yml": goodCompose + "    command:\n      - |\n        # a\n",
+				"nodes/b/docker-compose.yml": goodCompose + "    command:\n      - |\n        # b\n",
+			},
+			loads: []string{"nodes/a/docker-compose.yml", "nodes/b/docker-compose.yml"},
+		},
+		{
 			name: "first failing file in path order",
 			files: map[string]string{
 				"nodes/a/docker-compose.yml": goodCompose, "nodes/b/docker-compose.yml": badCompose,
