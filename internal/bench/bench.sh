@@ -5,6 +5,9 @@
 # one Markdown table (docs/benchmarks.md records it).
 #
 #   bash internal/bench/bench.sh [ROUNDS]      (make bench runs it; default 15)
+#
+# BASELINE=path/to/another/harborgen adds its timings, in the same rounds, as
+# a "before" column (e.g. a build of the commit before a change).
 set -euo pipefail
 rounds=${1:-15}
 big_rounds=$(( rounds < 5 ? rounds : 5 ))
@@ -21,6 +24,7 @@ printf 'package main\n\nimport "fmt"\n\nfunc main() { fmt.Println("hello") }\n' 
 printf 'module hello\n\ngo 1.26\n' > "$work/hello/go.mod"
 (cd "$work/hello" && $go build -trimpath -ldflags '-s -w' -o "$work/hello-world" .)
 hg=$work/harborgen
+base=${BASELINE:-}
 
 # The specs: the example, and the generated spec of 500 harbor nodes; each
 # with a secrets file, rendered once so that every timed render re-renders.
@@ -52,10 +56,18 @@ round() {
   record validate_small "$(time_ms "$hg" validate "$work/small/harborgen.toml")"
   record hello "$(time_ms "$work/hello-world")"
   record version "$(time_ms "$hg" version)"
+  if [ -n "$base" ]; then
+    record render_small_base "$(time_ms "$base" render "$work/small/harborgen.toml")"
+    record validate_small_base "$(time_ms "$base" validate "$work/small/harborgen.toml")"
+    record version_base "$(time_ms "$base" version)"
+  fi
 }
 big_round() {
   record cp_big "$(copy big)"
   record render_big "$(time_ms "$hg" render "$work/big/harborgen.toml")"
+  if [ -n "$base" ]; then
+    record render_big_base "$(time_ms "$base" render "$work/big/harborgen.toml")"
+  fi
 }
 for _ in $(seq "$rounds"); do round; done
 for _ in $(seq "$big_rounds"); do big_round; done
@@ -73,10 +85,19 @@ files_big=$(find "$work/big/out" -type f | wc -l)
 /usr/bin/time -o "$work/peak" -f '%M' "$hg" render "$work/big/harborgen.toml" >/dev/null 2>&1
 peak_kb=$(tail -1 "$work/peak")
 
-printf '| what | harborgen (median ms) | reference (median ms) | ratio (median of %s rounds) | target |\n' "$rounds"
-printf '|---|---|---|---|---|\n'
-printf '| `render` ha-galera-ceph (%s files) | %s | `cp -r` of its tree: %s | %.2fx | at most 2x |\n' "$files_small" "$(ms render_small)" "$(ms cp_small)" "$(ratio render_small cp_small)"
-printf '| `validate` ha-galera-ceph | %s | hello-world Go: %s | %.2fx | at most 3x |\n' "$(ms validate_small)" "$(ms hello)" "$(ratio validate_small hello)"
-printf '| `version` | %s | hello-world Go: %s | %.2fx | cheap |\n' "$(ms version)" "$(ms hello)" "$(ratio version hello)"
-printf '| `render` 500 harbor nodes (%s files; %s rounds) | %s | `cp -r` of its tree: %s | %.2fx | at most 2x |\n' "$files_big" "$big_rounds" "$(ms render_big)" "$(ms cp_big)" "$(ratio render_big cp_big)"
-printf '| peak memory of that render | %s MB | | | under 200 MB |\n' "$(( peak_kb / 1024 ))"
+# before A B: the baseline's column, when there is one.
+before() { if [ -n "$base" ]; then printf ' %s ms, %.2fx |' "$(ms "$1")" "$(ratio "$1" "$2")"; fi; }
+[ -n "$base" ] && /usr/bin/time -o "$work/peak" -f '%M' "$base" render "$work/big/harborgen.toml" >/dev/null 2>&1 || true
+base_peak_kb=$(tail -1 "$work/peak" 2>/dev/null || echo 0)
+
+head='| what | harborgen (median ms) | reference (median ms) | ratio (median of per-round ratios) | target |'
+rule='|---|---|---|---|---|'
+if [ -n "$base" ]; then head+=' before ('"$(basename "$base")"') |'; rule+='---|'; fi
+echo "$head"; echo "$rule"
+printf '| `render` ha-galera-ceph (%s files; %s rounds) | %s | `cp -r` of its tree: %s | %.2fx | at most 2x |%s\n' "$files_small" "$rounds" "$(ms render_small)" "$(ms cp_small)" "$(ratio render_small cp_small)" "$(before render_small_base cp_small)"
+printf '| `validate` ha-galera-ceph | %s | hello-world Go: %s | %.2fx | at most 3x |%s\n' "$(ms validate_small)" "$(ms hello)" "$(ratio validate_small hello)" "$(before validate_small_base hello)"
+printf '| `version` | %s | hello-world Go: %s | %.2fx | cheap |%s\n' "$(ms version)" "$(ms hello)" "$(ratio version hello)" "$(before version_base hello)"
+printf '| `render` 500 harbor nodes (%s files; %s rounds) | %s | `cp -r` of its tree: %s | %.2fx | at most 2x |%s\n' "$files_big" "$big_rounds" "$(ms render_big)" "$(ms cp_big)" "$(ratio render_big cp_big)" "$(before render_big_base cp_big)"
+printf '| peak memory of that render | %s MB | | | under 200 MB |' "$(( peak_kb / 1024 ))"
+if [ -n "$base" ]; then printf ' %s MB |' "$(( base_peak_kb / 1024 ))"; fi
+echo
