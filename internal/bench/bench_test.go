@@ -3,7 +3,9 @@ package bench
 import (
 	"crypto/rand"
 	"fmt"
+	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	"github.com/harborgen/harborgen/internal/diag"
@@ -41,14 +43,7 @@ func pipeline(b *testing.B, harbors int) *stage {
 	if st.plan, err = plan.Build(st.spec); err != nil {
 		b.Fatal(err)
 	}
-	path := filepath.Join(b.TempDir(), "harborgen.secrets.toml")
-	if _, err := secrets.Init(path, st.spec, rand.Reader); err != nil {
-		b.Fatal(err)
-	}
-	f, err := secrets.Load(path)
-	if err != nil {
-		b.Fatal(err)
-	}
+	f := secretsFile(b, st.spec)
 	st.values = map[string]string{secrets.RedisPassword.Name: ""}
 	for _, n := range secrets.Required(st.spec) {
 		v, ok := f.Values[n.Name]
@@ -61,6 +56,28 @@ func pipeline(b *testing.B, harbors int) *stage {
 		b.Fatal(err)
 	}
 	return st
+}
+
+var (
+	secretsOnce sync.Once
+	secretsMade *secrets.File
+	secretsErr  error
+)
+
+// secretsFile makes the secrets once for every size (the generated specs
+// need the same ones): generating the token key takes seconds.
+func secretsFile(b *testing.B, s *spec.Spec) *secrets.File {
+	secretsOnce.Do(func() {
+		path := filepath.Join(os.TempDir(), fmt.Sprintf("harborgen-bench-%d.secrets.toml", os.Getpid()))
+		defer os.Remove(path)
+		if _, secretsErr = secrets.Init(path, s, rand.Reader); secretsErr == nil {
+			secretsMade, secretsErr = secrets.Load(path)
+		}
+	})
+	if secretsErr != nil {
+		b.Fatal(secretsErr)
+	}
+	return secretsMade
 }
 
 // eachSize runs fn as a sub-benchmark per generated spec.
