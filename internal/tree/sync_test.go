@@ -2,9 +2,11 @@ package tree
 
 import (
 	"errors"
+	"fmt"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 )
 
@@ -78,6 +80,40 @@ func TestWriteSyncsOnce(t *testing.T) {
 			}
 			sameSnapshot(t, "after a failed sync", snapshot(t, dir), before)
 			noLeftovers(t, dir)
+		})
+	}
+}
+
+// TestForEachLowestError: whichever call fails first, forEach returns the error of the lowest
+// failing index, and every call below it ran.
+func TestForEachLowestError(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		failing []int
+		want    int
+	}{{"none", nil, -1}, {"one", []int{40}, 40}, {"several", []int{90, 7, 55}, 7}, {"first", []int{0, 1}, 0}} {
+		t.Run(tc.name, func(t *testing.T) {
+			for range 20 {
+				var ran [100]atomic.Bool
+				err := forEach(len(ran), func(i int) error {
+					ran[i].Store(true)
+					if slices.Contains(tc.failing, i) {
+						return fmt.Errorf("call %d", i)
+					}
+					return nil
+				})
+				switch {
+				case tc.want < 0 && err != nil:
+					t.Fatal(err)
+				case tc.want >= 0 && (err == nil || err.Error() != fmt.Sprintf("call %d", tc.want)):
+					t.Fatalf("error %v, want call %d", err, tc.want)
+				}
+				for i := 0; i < tc.want; i++ {
+					if !ran[i].Load() {
+						t.Fatalf("call %d, below the failing %d, did not run", i, tc.want)
+					}
+				}
+			}
 		})
 	}
 }
