@@ -45,8 +45,14 @@ demo: build
 	$(BIN) secrets init --secrets demo.secrets.toml examples/ha-modern/harborgen.toml
 	HARBORGEN_SECRET_DB_PASSWORD=demo $(BIN) render --secrets demo.secrets.toml --out out examples/ha-modern/harborgen.toml
 
+# Go benchmarks of every stage (internal/bench: load, validate, plan, render,
+# verify, write on generated specs of 3, 50 and 500 harbor nodes; and the
+# other packages' own), then the whole-process ratios of issue 14 measured
+# side by side (BENCHROUNDS rounds), printed as one table: docs/benchmarks.md.
+BENCHROUNDS ?= 15
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+	bash internal/bench/bench.sh $(BENCHROUNDS)
 
 # Long fuzzing runs, not part of CI: make fuzz FUZZTIME=5m runs every fuzz
 # target in turn (go test fuzzes one target at a time), each for FUZZTIME,

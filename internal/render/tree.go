@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"path"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -38,8 +39,8 @@ var Escapers = template.FuncMap{
 	// HAProxy's admin socket directory in its container, and on the host.
 	"haproxyAdminDir":     func() string { return haproxyAdminDir },
 	"haproxyAdminHostDir": haproxyAdminHostDir,
-	// tokenCert derives Harbor 1.5's root.crt from the token key.
-	"tokenCert": secrets.TokenCertificate,
+	// tokenCert derives Harbor 1.5's root.crt from the token key, once.
+	"tokenCert": tokenCerts.get,
 }
 
 var (
@@ -47,6 +48,40 @@ var (
 	engine     *Engine
 	engineErr  error
 )
+
+// tokenCerts holds the token certificate of the last token key: every
+// harbor node of a Harbor 1.5 cluster has the same root.crt, and deriving it
+// is an RSA signature.
+var tokenCerts certMemo
+
+// deriveTokenCert derives a certificate; tests count its calls.
+var deriveTokenCert = secrets.TokenCertificate
+
+// certMemo remembers the certificate of one key: concurrent callers with
+// that key wait for one derivation; another key replaces it.
+type certMemo struct {
+	mu   sync.Mutex
+	last *certEntry
+}
+
+type certEntry struct {
+	key  string
+	once sync.Once
+	cert string
+	err  error
+}
+
+func (m *certMemo) get(key string) (string, error) {
+	m.mu.Lock()
+	e := m.last
+	if e == nil || e.key != key {
+		e = &certEntry{key: key}
+		m.last = e
+	}
+	m.mu.Unlock()
+	e.once.Do(func() { e.cert, e.err = deriveTokenCert(key) })
+	return e.cert, e.err
+}
 
 // embedded returns the engine of the embedded templates, parsed once.
 func embedded() (*Engine, error) {
@@ -97,28 +132,15 @@ func Tree(p *plan.Plan, specName string, values map[string]string) (*tree.Tree, 
 	if err := t.Add(tree.File{Path: "README.md", Data: runbook}); err != nil {
 		return nil, err
 	}
-	for i := range p.Nodes {
-		n := &p.Nodes[i]
-		if n.RGW != nil {
-			if err := rgwFiles(e, Data{Header: header, Plan: p, Node: n, RGW: n.RGW}, values, t); err != nil {
-				return nil, fmt.Errorf("node %s: %w", n.Name, err)
+	nodes, err := renderNodes(p, func(n *plan.Node) (*tree.Tree, error) { return nodeFiles(e, prof, header, p, n, values) })
+	if err != nil {
+		return nil, err
+	}
+	for i, nt := range nodes {
+		for _, f := range nt.Files() {
+			if err := t.Add(f); err != nil {
+				return nil, fmt.Errorf("node %s: %w", p.Nodes[i].Name, err)
 			}
-		}
-		d := Data{Header: header, Plan: p, Node: n, H: n.Harbor, E: n.Endpoints, Images: images(n)}
-		if err := addFile(e, "tiers/host/prepare-host.sh.tmpl", "prepare-host.sh", d, t); err != nil {
-			return nil, fmt.Errorf("node %s: %w", n.Name, err)
-		}
-		if err := tierFiles(e, d, values, t); err != nil {
-			return nil, fmt.Errorf("node %s: %w", n.Name, err)
-		}
-		if err := schemaFiles(e, d, values, t); err != nil {
-			return nil, fmt.Errorf("node %s: %w", n.Name, err)
-		}
-		if n.Harbor == nil {
-			continue
-		}
-		if err := harborFiles(e, prof, d, values, t); err != nil {
-			return nil, fmt.Errorf("node %s: %w", n.Name, err)
 		}
 	}
 	if err := ansibleFiles(e, p, header, t); err != nil {
@@ -130,6 +152,61 @@ func Tree(p *plan.Plan, specName string, values map[string]string) (*tree.Tree, 
 		}
 	}
 	return t, nil
+}
+
+// nodeFiles renders every file of one node into a tree of its own.
+func nodeFiles(e *Engine, prof *profile.Profile, header string, p *plan.Plan, n *plan.Node, values map[string]string) (*tree.Tree, error) {
+	t := &tree.Tree{}
+	if n.RGW != nil {
+		if err := rgwFiles(e, Data{Header: header, Plan: p, Node: n, RGW: n.RGW}, values, t); err != nil {
+			return nil, err
+		}
+	}
+	d := Data{Header: header, Plan: p, Node: n, H: n.Harbor, E: n.Endpoints, Images: images(n)}
+	if err := addFile(e, "tiers/host/prepare-host.sh.tmpl", "prepare-host.sh", d, t); err != nil {
+		return nil, err
+	}
+	if err := tierFiles(e, d, values, t); err != nil {
+		return nil, err
+	}
+	if err := schemaFiles(e, d, values, t); err != nil {
+		return nil, err
+	}
+	if n.Harbor == nil {
+		return t, nil
+	}
+	if err := harborFiles(e, prof, d, values, t); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// renderNodes runs render on every node of p over a pool of GOMAXPROCS
+// workers and returns the trees in the plan's order; the error is the
+// first node's, in that order, whatever finished first.
+func renderNodes(p *plan.Plan, render func(*plan.Node) (*tree.Tree, error)) ([]*tree.Tree, error) {
+	trees := make([]*tree.Tree, len(p.Nodes))
+	errs := make([]error, len(p.Nodes))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(p.Nodes)) {
+		wg.Go(func() {
+			for i := range next {
+				trees[i], errs[i] = render(&p.Nodes[i])
+			}
+		})
+	}
+	for i := range p.Nodes {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			return nil, fmt.Errorf("node %s: %w", p.Nodes[i].Name, err)
+		}
+	}
+	return trees, nil
 }
 
 // harborFiles adds the profile's files of one harbor node. Only the files

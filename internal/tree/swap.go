@@ -118,7 +118,7 @@ func cleanLeftovers(root string) error {
 		if err := os.Rename(asides[0], root); err != nil {
 			return fmt.Errorf("restore the previous tree from %s: %w", asides[0], err)
 		}
-		if err := syncDir(parent); err != nil {
+		if err := syncPath(parent); err != nil {
 			return err
 		}
 		asides = nil

@@ -5,10 +5,13 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 )
 
 // failpoint, when a test sets it, is called at each named step of Write ("write <path>",
@@ -83,7 +86,7 @@ func (p *plan) replace(root string) error {
 	if err != nil {
 		return errors.Join(err, removeTree(tmp))
 	}
-	if err := syncDir(filepath.Dir(root)); err != nil {
+	if err := syncPath(filepath.Dir(root)); err != nil {
 		return fmt.Errorf("new tree in place, but: %w", err)
 	}
 	if old == "" {
@@ -99,35 +102,101 @@ func (p *plan) replace(root string) error {
 	return nil
 }
 
-// build writes the new tree, then the foreign files, into tmp, and fsyncs every file and
-// directory. Directories are created private and get their final mode last, so that a foreign
-// read-only directory can still be filled.
+// build writes the new tree, then the foreign files, into tmp, and makes it all durable at once
+// (syncTree). Directories are created first, private, and get their final mode last, so that a
+// foreign read-only directory can still be filled; the files in between are written by a pool of
+// workers (fileWorkers), each file independent of the others.
 func (p *plan) build(tmp string) error {
 	dirModes := map[string]fs.FileMode{}
 	for _, f := range p.files {
-		if err := failAt("write " + f.Path); err != nil {
-			return err
-		}
 		if err := makeDirs(tmp, f.Path, dirModes, dirMode); err != nil {
 			return err
 		}
-		if err := writeFile(filepath.Join(tmp, filepath.FromSlash(f.Path)), f.Data, f.Mode); err != nil {
+	}
+	previousMode := func(dir string) fs.FileMode { return keptBits(p.disk.dirs[dir]) }
+	for _, rel := range p.report.Foreign {
+		if err := makeDirs(tmp, rel, dirModes, previousMode); err != nil {
 			return err
 		}
+	}
+	err := forEach(len(p.files), func(i int) error {
+		f := p.files[i]
+		if err := failAt("write " + f.Path); err != nil {
+			return err
+		}
+		return writeFile(filepath.Join(tmp, filepath.FromSlash(f.Path)), f.Data, f.Mode)
+	})
+	if err != nil {
+		return err
+	}
+	written := make([]string, 0, len(p.files)+len(p.report.Foreign))
+	for _, f := range p.files {
+		written = append(written, f.Path)
 	}
 	for _, rel := range p.report.Foreign {
 		if err := failAt("copy " + rel); err != nil {
 			return err
 		}
-		previousMode := func(dir string) fs.FileMode { return keptBits(p.disk.dirs[dir]) }
-		if err := makeDirs(tmp, rel, dirModes, previousMode); err != nil {
+		linked, err := keepEntry(p.disk.path(rel), filepath.Join(tmp, filepath.FromSlash(rel)))
+		if err != nil {
 			return err
 		}
-		if err := keepEntry(p.disk.path(rel), filepath.Join(tmp, filepath.FromSlash(rel))); err != nil {
+		if !linked { // a hard link is the previous tree's inode, durable already
+			written = append(written, rel)
+		}
+	}
+	if err := finishDirs(tmp, dirModes); err != nil {
+		return err
+	}
+	return syncTree(tmp, written, slices.Collect(maps.Keys(dirModes)))
+}
+
+// fileWorkers is how many files are created or removed at once: file system calls wait on the
+// disk and the kernel more than on a CPU, so more of them than GOMAXPROCS keep it busy.
+const fileWorkers = 8
+
+// forEach calls fn for 0..n-1 over fileWorkers goroutines. After an error no call with a
+// higher index starts, and every lower one still runs, so the error returned, the one of the
+// lowest index, does not depend on scheduling.
+func forEach(n int, fn func(i int) error) error {
+	errs := make([]error, n)
+	var lowestFailed atomic.Int64
+	lowestFailed.Store(int64(n))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(fileWorkers, n) {
+		wg.Go(func() {
+			for i := range next {
+				if int64(i) > lowestFailed.Load() {
+					continue
+				}
+				if errs[i] = fn(i); errs[i] != nil {
+					lowerTo(&lowestFailed, int64(i))
+				}
+			}
+		})
+	}
+	for i := range n {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
 			return err
 		}
 	}
-	return finishDirs(tmp, dirModes)
+	return nil
+}
+
+// lowerTo sets a to v unless it is already lower.
+func lowerTo(a *atomic.Int64, v int64) {
+	for {
+		old := a.Load()
+		if v >= old || a.CompareAndSwap(old, v) {
+			return
+		}
+	}
 }
 
 // makeDirs creates the missing directories of rel under tmp and records the mode each will get.
@@ -148,7 +217,7 @@ func makeDirs(tmp, rel string, modes map[string]fs.FileMode, modeOf func(string)
 	return nil
 }
 
-// finishDirs gives every directory its mode and fsyncs it, deepest first, then the root.
+// finishDirs gives every directory its mode, deepest first, then the root.
 func finishDirs(tmp string, modes map[string]fs.FileMode) error {
 	dirs := make([]string, 0, len(modes)+1)
 	for dir := range modes {
@@ -156,21 +225,14 @@ func finishDirs(tmp string, modes map[string]fs.FileMode) error {
 	}
 	slices.SortFunc(dirs, func(a, b string) int { return strings.Compare(b, a) })
 	for _, dir := range dirs {
-		abs := filepath.Join(tmp, filepath.FromSlash(dir))
-		if err := os.Chmod(abs, modes[dir]); err != nil {
-			return err
-		}
-		if err := syncDir(abs); err != nil {
+		if err := os.Chmod(filepath.Join(tmp, filepath.FromSlash(dir)), modes[dir]); err != nil {
 			return err
 		}
 	}
-	if err := os.Chmod(tmp, modeDir); err != nil {
-		return err
-	}
-	return syncDir(tmp)
+	return os.Chmod(tmp, modeDir)
 }
 
-// writeFile creates name with data and exactly mode, whatever the umask, and fsyncs it.
+// writeFile creates name with data and exactly mode, whatever the umask; syncTree makes it durable.
 func writeFile(name string, data []byte, mode fs.FileMode) error {
 	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
@@ -180,30 +242,28 @@ func writeFile(name string, data []byte, mode fs.FileMode) error {
 	if err == nil {
 		err = f.Chmod(mode)
 	}
-	if err == nil {
-		err = f.Sync()
-	}
 	return errors.Join(err, f.Close())
 }
 
 // keepEntry carries a foreign file into the new tree as a hard link: the same inode, so its
 // content, holes (a sparse file stays sparse), mode and times are kept, in constant time
 // whatever its size. Where a hard link cannot be made (a filesystem without them, or the
-// kernel's protected_hardlinks for a file of another user) it is copied.
-func keepEntry(src, dst string) error {
+// kernel's protected_hardlinks for a file of another user) it is copied; linked says which.
+func keepEntry(src, dst string) (linked bool, err error) {
 	info, err := os.Lstat(src)
 	if err != nil {
-		return err
+		return false, err
 	}
 	if info.Mode().IsRegular() {
 		if err := failAt("link " + src); err == nil && os.Link(src, dst) == nil {
-			return nil
+			return true, nil
 		}
 	}
-	return copyEntry(src, dst)
+	return false, copyEntry(src, dst)
 }
 
-// copyEntry copies a foreign regular file (content, mode, modification time) or symlink.
+// copyEntry copies a foreign regular file (content, mode, modification time) or symlink;
+// syncTree makes it durable.
 func copyEntry(src, dst string) error {
 	info, err := os.Lstat(src)
 	if err != nil {
@@ -232,9 +292,6 @@ func copyEntry(src, dst string) error {
 	if err == nil {
 		err = out.Chmod(keptBits(info.Mode()))
 	}
-	if err == nil {
-		err = out.Sync()
-	}
 	if err = errors.Join(err, out.Close()); err != nil {
 		return err
 	}
@@ -246,8 +303,12 @@ func keptBits(m fs.FileMode) fs.FileMode {
 	return m & (fs.ModePerm | fs.ModeSetuid | fs.ModeSetgid | fs.ModeSticky)
 }
 
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
+// syncPath fsyncs a file or directory (a symlink is fsynced through its directory).
+func syncPath(name string) error {
+	if info, err := os.Lstat(name); err == nil && info.Mode()&fs.ModeSymlink != 0 {
+		return nil
+	}
+	d, err := os.Open(name)
 	if err != nil {
 		return err
 	}
@@ -255,8 +316,12 @@ func syncDir(dir string) error {
 }
 
 // removeTree removes dir and everything below it, first making directories writable if a
-// read-only one (kept from an operator's files) stands in the way.
+// read-only one (kept from an operator's files) stands in the way. The subtrees two levels down
+// (nodes/<node>) are removed by a pool of workers first.
 func removeTree(dir string) error {
+	if subtrees := grandchildren(dir); len(subtrees) > 1 {
+		_ = forEach(len(subtrees), func(i int) error { return os.RemoveAll(subtrees[i]) })
+	}
 	if os.RemoveAll(dir) == nil {
 		return nil
 	}
@@ -267,4 +332,21 @@ func removeTree(dir string) error {
 		return nil
 	})
 	return os.RemoveAll(dir)
+}
+
+// grandchildren lists the entries two levels below dir, none where it cannot read.
+func grandchildren(dir string) []string {
+	var out []string
+	children, _ := os.ReadDir(dir)
+	for _, c := range children {
+		if !c.IsDir() {
+			continue
+		}
+		sub := filepath.Join(dir, c.Name())
+		entries, _ := os.ReadDir(sub)
+		for _, e := range entries {
+			out = append(out, filepath.Join(sub, e.Name()))
+		}
+	}
+	return out
 }
