@@ -215,7 +215,7 @@ func patroniMember(s *spec.Spec, prof *profile.Profile, n spec.Node) *Patroni {
 		TTL: p.TTL, LoopWait: p.LoopWait, RetryTimeout: p.RetryTimeout, SynchronousMode: p.SynchronousMode,
 		MaxConnections: s.Database.MaxConnections, Superuser: patroniSuperuser, ReplicationUser: patroniReplicator,
 		RESTUser: patroniRESTUser, Database: s.Database.Name, User: s.Database.User, Init: n.Name == members[0].Name,
-		ImagePackages: []string{"patroni", "python3-etcd"}}
+		ImagePackages: []string{"patroni", "python3-etcd", "curl"}}
 	for _, m := range members {
 		out.Members = append(out.Members, Member{Name: m.Name, Address: m.Address})
 	}
@@ -324,19 +324,18 @@ func patroniSteps(s *spec.Spec, prof *profile.Profile) []Step {
 	leader := members[0].Name
 	for i, m := range members {
 		action := "start PostgreSQL under Patroni on the first member: it initialises the cluster and becomes its leader" + build
+		check := "docker compose exec -T patroni patronictl -c /etc/patroni/patroni.yml list"
 		expect := []string{m.Name, "Leader", "running"}
 		if i > 0 {
 			action = "start PostgreSQL under Patroni: the member clones the leader and streams from it" + build
-			// A replica's State is "running" in Debian's Patroni 3.0.2,
-			// "streaming" in newer ones; with synchronous_mode one replica's
-			// Role is "Sync Standby".
-			expect = []string{m.Name, "Replica"}
-			if s.Database.Patroni.SynchronousMode {
-				expect = []string{m.Name, "Sync Standby"}
-			}
+			// The member's own REST API: /replica answers 200 only while this
+			// member runs as a replica (curl -f fails otherwise, so the check
+			// is retried); patronictl list would name every member, and its
+			// words could come from another member's line.
+			check = "docker compose exec -T patroni curl -fsS http://" + net.JoinHostPort(m.Address, strconv.Itoa(PatroniRESTPort)) + "/replica"
+			expect = []string{`"state": "running"`}
 		}
-		out = append(out, Step{Node: m.Name, Action: action, Command: "docker compose up -d patroni",
-			Check: "docker compose exec -T patroni patronictl -c /etc/patroni/patroni.yml list", Expect: expect})
+		out = append(out, Step{Node: m.Name, Action: action, Command: "docker compose up -d patroni", Check: check, Expect: expect})
 	}
 	out = append(out, Step{Node: leader, Action: "create Harbor's database and user on the leader (idempotent)",
 		Command: PatroniInitScript, Check: PatroniInitScript, Expect: []string{"are ready"}})
