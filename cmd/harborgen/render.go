@@ -93,9 +93,23 @@ func renderAction(c *cli.Context, e *env) error {
 		fmt.Fprintf(e.stderr, "removed files harborgen wrote before and no longer writes: %s\n", diag.Printable(strings.Join(rep.Removed, ", ")))
 	}
 	keptNote(e, rep.Foreign)
-	fmt.Fprintf(e.stderr, "next: review and commit the change (git add %s && git diff --cached), copy each node's directory to its host with its secrets/, "+
-		"and follow %s step by step\n", diag.Name(out), diag.Name(filepath.Join(out, "README.md")))
+	fmt.Fprintln(e.stderr, nextStep(out))
 	return nil
+}
+
+// nextStep is what render says to do after it wrote out: commit, then the
+// playbook (each node's secrets/ from out itself, never from git) or the
+// runbook by hand.
+func nextStep(out string) string {
+	secrets := out
+	if abs, err := filepath.Abs(out); err == nil {
+		secrets = abs
+	}
+	playbook := "ansible-playbook -b -i " + filepath.Join(out, "ansible", "inventory.yml") + " " +
+		filepath.Join(out, "ansible", "site.yml") + " -e harborgen_secrets=" + secrets
+	return fmt.Sprintf("next: review and commit the change (git add %s && git diff --cached; secrets/ stays out of git), then deploy it: "+
+		"%s, or by hand: copy each node's directory to its host with its secrets/ and follow %s step by step",
+		diag.Name(out), diag.Name(playbook), diag.Name(filepath.Join(out, "README.md")))
 }
 
 // checkTree is render --check: exit 1, listing the drift, when out is not

@@ -24,10 +24,19 @@ func TestRenderAndCheck(t *testing.T) {
 	if code, _, stderr := harborgenEnv(env, "secrets", "init", specPath); code != 0 {
 		t.Fatalf("secrets init: %d %s", code, stderr)
 	}
-	if code, _, stderr := harborgenEnv(env, "render", specPath); code != 0 {
+	code, _, stderr := harborgenEnv(env, "render", specPath)
+	if code != 0 {
 		t.Fatalf("render: %d %s", code, stderr)
 	}
 	out := filepath.Join(dir, "out")
+	// The next step names the commit, the playbook with the tree's own
+	// secrets, and the runbook.
+	for _, want := range []string{"git add " + out, "ansible-playbook -b -i " + filepath.Join(out, "ansible", "inventory.yml") + " " +
+		filepath.Join(out, "ansible", "site.yml") + " -e harborgen_secrets=" + out, filepath.Join(out, "README.md")} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("render's next step has no %q:\n%s", want, stderr)
+		}
+	}
 	compose := filepath.Join(out, "nodes", "harbor01", "docker-compose.yml")
 	if _, err := os.Stat(compose); err != nil {
 		t.Fatal(err)
