@@ -281,11 +281,9 @@ func load(fsys fs.FS) ([]*Profile, error) {
 	return out, nil
 }
 
-// loadEnvKeys reads the profile's env-keys.toml, if it has one, and checks
-// each row: a known component, a key name, versions, and no two rows of one
-// key in one release.
-func loadEnvKeys(fsys fs.FS, p *Profile) error {
-	file := path.Join(p.Dir, "env-keys.toml")
+// decodeData decodes a profile's optional data file into v, which keeps its
+// zero value when the file does not exist; a key v does not know is an error.
+func decodeData(fsys fs.FS, file string, v any) error {
 	data, err := fs.ReadFile(fsys, file)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
@@ -293,15 +291,26 @@ func loadEnvKeys(fsys fs.FS, p *Profile) error {
 	if err != nil {
 		return fmt.Errorf("read profile: %w", err)
 	}
-	var rows struct {
-		EnvKeys []EnvKey `toml:"env_key"`
-	}
-	md, err := toml.Decode(string(data), &rows)
+	md, err := toml.Decode(string(data), v)
 	if err != nil {
 		return fmt.Errorf("%s: %w", file, err)
 	}
 	if u := md.Undecoded(); len(u) > 0 {
 		return fmt.Errorf("%s: unknown key %s", file, u[0])
+	}
+	return nil
+}
+
+// loadEnvKeys reads the profile's env-keys.toml, if it has one, and checks
+// each row: a known component, a key name, versions, and no two rows of one
+// key in one release.
+func loadEnvKeys(fsys fs.FS, p *Profile) error {
+	file := path.Join(p.Dir, "env-keys.toml")
+	var rows struct {
+		EnvKeys []EnvKey `toml:"env_key"`
+	}
+	if err := decodeData(fsys, file, &rows); err != nil {
+		return err
 	}
 	p.EnvKeys = rows.EnvKeys
 	for i, k := range p.EnvKeys {
@@ -321,22 +330,11 @@ func loadEnvKeys(fsys fs.FS, p *Profile) error {
 // each row: a key, versions, and no key twice.
 func loadSettings(fsys fs.FS, p *Profile) error {
 	file := path.Join(p.Dir, "settings.toml")
-	data, err := fs.ReadFile(fsys, file)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("read profile: %w", err)
-	}
 	var rows struct {
 		Settings []Setting `toml:"setting"`
 	}
-	md, err := toml.Decode(string(data), &rows)
-	if err != nil {
-		return fmt.Errorf("%s: %w", file, err)
-	}
-	if u := md.Undecoded(); len(u) > 0 {
-		return fmt.Errorf("%s: unknown key %s", file, u[0])
+	if err := decodeData(fsys, file, &rows); err != nil {
+		return err
 	}
 	p.Settings = rows.Settings
 	for i, s := range p.Settings {
