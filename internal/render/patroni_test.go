@@ -116,7 +116,7 @@ func TestPatroniFiles(t *testing.T) {
 		file         string
 		want, absent []string
 	}{
-		{file: "nodes/pg01/patroni/Dockerfile", want: []string{"FROM postgres:18.0\n", " patroni python3-etcd;", "USER postgres"}},
+		{file: "nodes/pg01/patroni/Dockerfile", want: []string{"FROM postgres:18.0\n", " patroni python3-etcd curl;", "USER postgres"}},
 		{file: "nodes/lb01/lb/haproxy.cfg", want: []string{
 			"    http-check send meth GET uri /primary\n",
 			"    default-server inter 3s fall 3 rise 2 port 8008 on-marked-down shutdown-sessions\n",
