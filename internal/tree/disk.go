@@ -15,6 +15,7 @@ import (
 type onDisk struct {
 	root    string
 	exists  bool
+	mode    fs.FileMode            // root's own (Lstat)
 	entries map[string]fs.FileMode // every non-directory below root (Lstat type and permissions), by slash path
 	dirs    map[string]fs.FileMode // every directory below root, by slash path
 }
@@ -49,7 +50,7 @@ func scan(root string) (*onDisk, error) {
 	case !info.IsDir():
 		return nil, fmt.Errorf("%s exists and is not a directory", root)
 	}
-	d.exists = true
+	d.exists, d.mode = true, info.Mode()
 	err = filepath.WalkDir(root, func(p string, e fs.DirEntry, err error) error {
 		if err != nil || p == root {
 			return err

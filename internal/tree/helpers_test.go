@@ -137,6 +137,12 @@ func without(files []File, prefixes ...string) []File {
 }
 
 // replaced returns files with the data of path replaced.
+// changedDemo is demoFiles with one file changed: Write rebuilds the tree instead of leaving
+// it in place.
+func changedDemo() []File {
+	return replaced(demoFiles(), "README.md", "# harbor-prod\n\nchanged\n")
+}
+
 func replaced(files []File, path, data string) []File {
 	files = slices.Clone(files)
 	for i := range files {

@@ -2,6 +2,7 @@ package tree
 
 import (
 	"fmt"
+	"io/fs"
 	"slices"
 	"strings"
 )
@@ -98,6 +99,49 @@ func (p *plan) classify() error {
 		}
 	}
 	return nil
+}
+
+// inPlace reports whether the tree on disk is already exactly what build and the exchange would
+// leave there: every new file (MANIFEST and the secrets records included) with its content and
+// its exact mode, nothing to remove, every foreign entry one that build keeps, and the same
+// directories with the modes build gives them. Write then writes nothing.
+func (p *plan) inPlace() (bool, error) {
+	if !p.disk.exists || p.disk.mode != fs.ModeDir|modeDir || len(p.changed()) > 0 {
+		return false, nil
+	}
+	dirs := map[string]fs.FileMode{}
+	for _, f := range p.files {
+		if p.disk.entries[f.Path] != f.Mode { // a regular file's mode has no type bits
+			return false, nil
+		}
+		if isSecretsRecord(f.Path) { // classify skips the records
+			if same, err := p.disk.same(f); err != nil || !same {
+				return false, err
+			}
+		}
+		for _, dir := range ancestors(f.Path) {
+			dirs[dir] = dirMode(dir)
+		}
+	}
+	for _, rel := range p.report.Foreign {
+		if m := p.disk.entries[rel]; !m.IsRegular() && m&fs.ModeSymlink == 0 {
+			return false, nil // build refuses it
+		}
+		for _, dir := range ancestors(rel) {
+			if _, ok := dirs[dir]; !ok {
+				dirs[dir] = keptBits(p.disk.dirs[dir])
+			}
+		}
+	}
+	if len(dirs) != len(p.disk.dirs) { // build leaves out empty directories
+		return false, nil
+	}
+	for dir, mode := range dirs {
+		if m, ok := p.disk.dirs[dir]; !ok || m != fs.ModeDir|mode {
+			return false, nil
+		}
+	}
+	return true, nil
 }
 
 // changed returns every path Write would create, rewrite differently or remove, sorted.

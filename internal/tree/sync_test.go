@@ -36,7 +36,9 @@ func TestWriteSyncsOnce(t *testing.T) {
 				return nil
 			}
 			defer func() { failpoint = nil }()
-			next := build(t, demoFiles()...)
+			// A changed file, so that the tree is rebuilt and exchanged (an identical one is left
+			// in place: TestWriteUnchangedInPlace).
+			next := build(t, changedDemo()...)
 			mustWrite(t, dir, next)
 
 			var want []string

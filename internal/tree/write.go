@@ -60,10 +60,30 @@ func Write(dir string, t *Tree) (Report, error) {
 	if err != nil {
 		return Report{}, fmt.Errorf("write %s: %w", dir, err)
 	}
+	if same, err := p.inPlace(); err != nil {
+		return Report{}, fmt.Errorf("write %s: %w", dir, err)
+	} else if same {
+		// The pre-commit case: a re-render of an unchanged spec. Nothing is written, and the
+		// tree is made durable as a rewrite's would be (one syncfs of a clean filesystem is
+		// all but free), so that on return it is on disk whoever put it there.
+		if err := syncTree(root, p.paths(), slices.Collect(maps.Keys(p.disk.dirs))); err != nil {
+			return Report{}, fmt.Errorf("write %s: %w", dir, err)
+		}
+		return p.report, nil
+	}
 	if err := p.replace(root); err != nil {
 		return Report{}, fmt.Errorf("write %s: %w", dir, err)
 	}
 	return p.report, nil
+}
+
+// paths are the new tree's files and the foreign ones, all that is in place when inPlace holds.
+func (p *plan) paths() []string {
+	paths := make([]string, 0, len(p.files)+len(p.report.Foreign))
+	for _, f := range p.files {
+		paths = append(paths, f.Path)
+	}
+	return append(paths, p.report.Foreign...)
 }
 
 // replace builds the planned tree beside root and swaps it in. Any error before the swap removes

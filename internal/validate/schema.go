@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -35,6 +36,7 @@ func Schema() (*jsonschema.Schema, error) {
 			return
 		}
 		c := jsonschema.NewCompiler()
+		c.UseRegexpEngine(lazyPatterns())
 		if err := c.AddResource(schemaURL, doc); err != nil {
 			compileErr = fmt.Errorf("embedded schema: %w", err)
 			return
@@ -42,6 +44,36 @@ func Schema() (*jsonschema.Schema, error) {
 		compiled, compileErr = c.Compile(schemaURL)
 	})
 	return compiled, compileErr
+}
+
+// lazyPatterns is the schema's regexp engine: each distinct pattern is compiled once, when a value
+// first meets it, instead of every pattern at every start. Compiling all 40 (some with {0,61}
+// repetitions, which expand) was most of the schema's compilation, and a spec meets few of them.
+// Every pattern of the embedded schema compiles (TestSchemaPatternsCompile); one that did not
+// would match nothing.
+func lazyPatterns() jsonschema.RegexpEngine {
+	byPattern := map[string]*lazyRegexp{}
+	return func(pattern string) (jsonschema.Regexp, error) {
+		re, ok := byPattern[pattern]
+		if !ok {
+			re = &lazyRegexp{pattern: pattern}
+			byPattern[pattern] = re
+		}
+		return re, nil
+	}
+}
+
+type lazyRegexp struct {
+	pattern string
+	once    sync.Once
+	re      *regexp.Regexp
+}
+
+func (l *lazyRegexp) String() string { return l.pattern }
+
+func (l *lazyRegexp) MatchString(s string) bool {
+	l.once.Do(func() { l.re, _ = regexp.Compile(l.pattern) })
+	return l.re != nil && l.re.MatchString(s)
 }
 
 // patternHints explains the schema's patterns in an operator's words.
