@@ -105,6 +105,7 @@ func check(c *cli.Context, e *env) (*spec.Spec, *diag.List, error) { return chec
 // checkSpec is check with the secrets checks optional: render --check runs
 // in CI, where there are no secrets.
 func checkSpec(c *cli.Context, e *env, withSecrets bool) (*spec.Spec, *diag.List, error) {
+	validate.Prepare()
 	s, diags, err := loadSpec(c, e)
 	if err != nil {
 		return nil, nil, err

@@ -10,6 +10,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/harborgen/harborgen/internal/cache"
 	"github.com/harborgen/harborgen/internal/diag"
 	"github.com/harborgen/harborgen/internal/plan"
 	"github.com/harborgen/harborgen/internal/render"
@@ -36,6 +37,7 @@ func renderCommand(e *env) *cli.Command {
 }
 
 func renderAction(c *cli.Context, e *env) error {
+	render.Prepare()
 	checkOnly := c.Bool("check")
 	s, err := validSpec(c, e, !checkOnly, c.Bool("strict"), "nothing rendered")
 	if err != nil {
@@ -63,11 +65,13 @@ func renderAction(c *cli.Context, e *env) error {
 	if err != nil {
 		return &exitError{code: exitUsage, err: err}
 	}
+	cached := cache.FromEnv(e.lookup)
+	render.UseCache(cached)
 	t, err := render.Tree(p, filepath.Base(specPath), values)
 	if err != nil {
 		return &exitError{code: exitUsage, err: err}
 	}
-	if err := verify.Compose(t); err != nil {
+	if err := verify.WithCache(cached).Compose(t); err != nil {
 		return &exitError{code: exitUsage, err: err}
 	}
 	switch {

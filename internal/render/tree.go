@@ -8,8 +8,10 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"text/template"
 
+	"github.com/harborgen/harborgen/internal/cache"
 	"github.com/harborgen/harborgen/internal/escape"
 	"github.com/harborgen/harborgen/internal/plan"
 	"github.com/harborgen/harborgen/internal/profile"
@@ -55,7 +57,17 @@ var (
 var tokenCerts certMemo
 
 // deriveTokenCert derives a certificate; tests count its calls.
-var deriveTokenCert = secrets.TokenCertificate
+var deriveTokenCert = func(key string) (string, error) {
+	return secrets.TokenCertificateCached(key, signatures.Load())
+}
+
+// signatures is where the token certificate's signature is remembered across runs (UseCache).
+var signatures atomic.Pointer[cache.Dir]
+
+// UseCache makes every later render take the token certificate's signature from dir when it
+// verifies, and remember it there (secrets.TokenCertificateCached): the output is the same
+// bytes, without the RSA private-key operation. The CLI calls it once, before rendering.
+func UseCache(dir *cache.Dir) { signatures.Store(dir) }
 
 // certMemo remembers the certificate of one key: concurrent callers with
 // that key wait for one derivation; another key replaces it.
@@ -82,6 +94,10 @@ func (m *certMemo) get(key string) (string, error) {
 	e.once.Do(func() { e.cert, e.err = deriveTokenCert(key) })
 	return e.cert, e.err
 }
+
+// Prepare starts parsing the templates in the background, so that it overlaps with validating
+// the spec; Tree then waits for it.
+func Prepare() { go embedded() }
 
 // embedded returns the engine of the embedded templates, parsed once.
 func embedded() (*Engine, error) {

@@ -4,6 +4,7 @@ package secrets
 
 import (
 	"bytes"
+	"crypto"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
@@ -12,6 +13,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"math/big"
 	"os"
@@ -26,6 +28,7 @@ import (
 	"github.com/BurntSushi/toml"
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/harborgen/harborgen/internal/cache"
 	"github.com/harborgen/harborgen/internal/profile"
 	"github.com/harborgen/harborgen/internal/spec"
 )
@@ -469,6 +472,19 @@ func HtpasswdMatches(hash, password string) bool {
 // from the key alone, with a fixed serial and validity, so that rendering
 // it twice gives the same bytes.
 func TokenCertificate(keyPEM string) (string, error) {
+	return TokenCertificateCached(keyPEM, nil)
+}
+
+// signatureKind is the cache's directory of RSA signatures.
+const signatureKind = "rsa-signatures"
+
+// TokenCertificateCached is TokenCertificate with its signature, an RSA private-key operation
+// (10 ms, most of a small render), remembered in memo and taken from it only when it verifies
+// with the key: a PKCS #1 v1.5 signature of a digest is unique, so a signature that verifies
+// is the very one signing gives, and the certificate the same bytes. The cache holds the
+// signature, which the certificate itself publishes, under a hash of the public key and the
+// digest: nothing secret.
+func TokenCertificateCached(keyPEM string, memo *cache.Dir) (string, error) {
 	block, _ := pem.Decode([]byte(keyPEM))
 	if block == nil {
 		return "", errors.New("token_private_key is not PEM")
@@ -493,9 +509,32 @@ func TokenCertificate(keyPEM string) (string, error) {
 		IsCA:                  true,
 	}
 	// PKCS #1 v1.5 signatures are deterministic; the reader is not used for them.
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, memoSigner{key, memo})
 	if err != nil {
 		return "", fmt.Errorf("token certificate: %w", err)
 	}
 	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})), nil
+}
+
+// memoSigner signs with key, through memo (TokenCertificateCached).
+type memoSigner struct {
+	key  *rsa.PrivateKey
+	memo *cache.Dir
+}
+
+func (s memoSigner) Public() crypto.PublicKey { return &s.key.PublicKey }
+
+func (s memoSigner) Sign(r io.Reader, digest []byte, opts crypto.SignerOpts) ([]byte, error) {
+	if _, pss := opts.(*rsa.PSSOptions); pss { // randomized: nothing to remember
+		return s.key.Sign(r, digest, opts)
+	}
+	id := cache.Key(x509.MarshalPKCS1PublicKey(&s.key.PublicKey), []byte(opts.HashFunc().String()), digest)
+	if sig, ok := s.memo.Get(signatureKind, id); ok && rsa.VerifyPKCS1v15(&s.key.PublicKey, opts.HashFunc(), digest, sig) == nil {
+		return sig, nil
+	}
+	sig, err := s.key.Sign(r, digest, opts)
+	if err == nil {
+		s.memo.Put(signatureKind, id, sig)
+	}
+	return sig, err
 }

@@ -1,7 +1,6 @@
 package validate
 
 import (
-	"regexp"
 	"strings"
 
 	"github.com/harborgen/harborgen/internal/plan"
@@ -9,11 +8,11 @@ import (
 
 // pinnedTag finds an exact release (x.y.z) in a tag such as 7.2.11 or
 // 10.11.18-jammy.
-var pinnedTag = regexp.MustCompile(`(^|[^0-9.])[0-9]+\.[0-9]+\.[0-9]+($|[^0-9.])`)
+var pinnedTag = lazy(`(^|[^0-9.])[0-9]+\.[0-9]+\.[0-9]+($|[^0-9.])`)
 
 // pinnedMajorMinor finds an exact PostgreSQL release (x.y, e.g. 15.14 or
 // 15.14-bookworm); a bare major (15) floats.
-var pinnedMajorMinor = regexp.MustCompile(`^[0-9]+\.[0-9]+($|[^0-9.])`)
+var pinnedMajorMinor = lazy(`^[0-9]+\.[0-9]+($|[^0-9.])`)
 
 // images checks the [images] table beyond the schema's reference grammar:
 // a mirror that names no registry host, and an override that floats.

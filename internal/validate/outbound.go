@@ -5,7 +5,6 @@ import (
 	"net/netip"
 	"net/url"
 	"path"
-	"regexp"
 	"slices"
 	"strings"
 
@@ -119,7 +118,7 @@ func validHost(h string) bool {
 	return noProxyHost.MatchString(h)
 }
 
-var noProxyHost = regexp.MustCompile(`^[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?(\.[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?)*$`)
+var noProxyHost = lazy(`^[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?(\.[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?)*$`)
 
 // validNoProxy accepts the entries Go's httpproxy understands: *, an IP
 // address or CIDR, or a host or domain (.example.com, *.example.com), each

@@ -24,8 +24,12 @@ var (
 	compileOnce sync.Once
 	compiled    *jsonschema.Schema
 	compileErr  error
-	printer     = message.NewPrinter(language.English)
+	printer     = sync.OnceValue(func() *message.Printer { return message.NewPrinter(language.English) })
 )
+
+// Prepare starts compiling the schema in the background, so that it overlaps with reading and
+// parsing the spec; Schema then waits for it.
+func Prepare() { go Schema() }
 
 // Schema returns the embedded JSON Schema, compiled once.
 func Schema() (*jsonschema.Schema, error) {
@@ -62,6 +66,10 @@ func lazyPatterns() jsonschema.RegexpEngine {
 		return re, nil
 	}
 }
+
+// lazy is a regexp compiled when first matched: package variables cost every start of the
+// process, whatever the verb, and a spec seldom meets them all.
+func lazy(pattern string) *lazyRegexp { return &lazyRegexp{pattern: pattern} }
 
 type lazyRegexp struct {
 	pattern string
@@ -192,7 +200,7 @@ func schemaDiagnostic(c *check, e *jsonschema.ValidationError) {
 		c.errorf(spec.JoinIndex(path, k.Duplicates[1]), "remove the repeated item",
 			"item %d repeats item %d", k.Duplicates[1], k.Duplicates[0])
 	default:
-		c.errorf(path, "", "%s", e.ErrorKind.LocalizedString(printer))
+		c.errorf(path, "", "%s", e.ErrorKind.LocalizedString(printer()))
 	}
 }
 

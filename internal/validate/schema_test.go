@@ -46,6 +46,11 @@ func TestSchemaPatternsCompile(t *testing.T) {
 			t.Errorf("schema pattern %q: %v", p, err)
 		}
 	}
+	for _, l := range []*lazyRegexp{pinnedTag, pinnedMajorMinor, bucketName, dnsName, noProxyHost} {
+		if _, err := regexp.Compile(l.pattern); err != nil {
+			t.Errorf("pattern %q: %v", l.pattern, err)
+		}
+	}
 	for p := range patternHints {
 		if _, err := regexp.Compile(p); err != nil {
 			t.Errorf("patternHints key %q: %v", p, err)

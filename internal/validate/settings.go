@@ -5,7 +5,6 @@ import (
 	"net"
 	"net/url"
 	"reflect"
-	"regexp"
 	"strconv"
 	"strings"
 
@@ -102,7 +101,7 @@ func externalURL(c *check) {
 }
 
 // dnsName is a host name of letters, digits and '-' labels.
-var dnsName = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$`)
+var dnsName = lazy(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$`)
 
 var reflectTypeOfTrivy = reflect.TypeFor[spec.Trivy]()
 

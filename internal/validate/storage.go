@@ -4,7 +4,6 @@ import (
 	"net/netip"
 	"net/url"
 	"path"
-	"regexp"
 	"strings"
 
 	"github.com/harborgen/harborgen/internal/spec"
@@ -95,7 +94,7 @@ func checkURL(c *check, p, raw string) {
 	}
 }
 
-var bucketName = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
+var bucketName = lazy(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
 
 func validBucket(b string) bool {
 	if !bucketName.MatchString(b) || strings.Contains(b, "..") || strings.HasPrefix(b, "xn--") {

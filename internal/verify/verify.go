@@ -33,12 +33,19 @@ import (
 // of which changes whether it loads. The error is the first failing file's,
 // in path order.
 func Compose(t *tree.Tree) error {
-	var unique []tree.File
+	return (*Cached)(nil).Compose(t)
+}
+
+// Compose is the package's Compose, except that a file the cache remembers as loaded is
+// not loaded again, and every file that loads is remembered.
+func (c *Cached) Compose(t *tree.Tree) error {
+	var unique, fresh []tree.File
 	seen := map[string]bool{}
 	for _, f := range t.Files() {
-		if path.Base(f.Path) != "docker-compose.yml" {
+		if path.Base(f.Path) != "docker-compose.yml" || c.loaded(f) {
 			continue
 		}
+		fresh = append(fresh, f)
 		key := withoutComments(f.Data)
 		if seen[key] {
 			continue
@@ -65,6 +72,9 @@ func Compose(t *tree.Tree) error {
 		if err != nil {
 			return fmt.Errorf("harborgen bug: %s does not load in compose-go: %w", unique[i].Path, err)
 		}
+	}
+	for _, f := range fresh { // each one loaded, or has the comment-free content of one that did
+		c.remember(f)
 	}
 	return nil
 }
