@@ -13,6 +13,7 @@ import (
 
 	"github.com/harborgen/harborgen/internal/cache"
 	"github.com/harborgen/harborgen/internal/escape"
+	"github.com/harborgen/harborgen/internal/parallel"
 	"github.com/harborgen/harborgen/internal/plan"
 	"github.com/harborgen/harborgen/internal/profile"
 	"github.com/harborgen/harborgen/internal/secrets"
@@ -202,25 +203,15 @@ func nodeFiles(e *Engine, prof *profile.Profile, header string, p *plan.Plan, n 
 // first node's, in that order, whatever finished first.
 func renderNodes(p *plan.Plan, render func(*plan.Node) (*tree.Tree, error)) ([]*tree.Tree, error) {
 	trees := make([]*tree.Tree, len(p.Nodes))
-	errs := make([]error, len(p.Nodes))
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), len(p.Nodes)) {
-		wg.Go(func() {
-			for i := range next {
-				trees[i], errs[i] = render(&p.Nodes[i])
-			}
-		})
-	}
-	for i := range p.Nodes {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-	for i, err := range errs {
-		if err != nil {
-			return nil, fmt.Errorf("node %s: %w", p.Nodes[i].Name, err)
+	err := parallel.Each(len(p.Nodes), runtime.GOMAXPROCS(0), func(i int) error {
+		var err error
+		if trees[i], err = render(&p.Nodes[i]); err != nil {
+			return fmt.Errorf("node %s: %w", p.Nodes[i].Name, err)
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return trees, nil
 }

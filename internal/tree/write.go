@@ -10,8 +10,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
-	"sync/atomic"
+
+	"github.com/harborgen/harborgen/internal/parallel"
 )
 
 // failpoint, when a test sets it, is called at each named step of Write ("write <path>",
@@ -175,48 +175,10 @@ func (p *plan) build(tmp string) error {
 // disk and the kernel more than on a CPU, so more of them than GOMAXPROCS keep it busy.
 const fileWorkers = 8
 
-// forEach calls fn for 0..n-1 over fileWorkers goroutines. After an error no call with a
-// higher index starts, and every lower one still runs, so the error returned, the one of the
-// lowest index, does not depend on scheduling.
+// forEach calls fn for 0..n-1 over fileWorkers goroutines (parallel.Each): the error
+// returned, the one of the lowest index, does not depend on scheduling.
 func forEach(n int, fn func(i int) error) error {
-	errs := make([]error, n)
-	var lowestFailed atomic.Int64
-	lowestFailed.Store(int64(n))
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for range min(fileWorkers, n) {
-		wg.Go(func() {
-			for i := range next {
-				if int64(i) > lowestFailed.Load() {
-					continue
-				}
-				if errs[i] = fn(i); errs[i] != nil {
-					lowerTo(&lowestFailed, int64(i))
-				}
-			}
-		})
-	}
-	for i := range n {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// lowerTo sets a to v unless it is already lower.
-func lowerTo(a *atomic.Int64, v int64) {
-	for {
-		old := a.Load()
-		if v >= old || a.CompareAndSwap(old, v) {
-			return
-		}
-	}
+	return parallel.Each(n, fileWorkers, fn)
 }
 
 // makeDirs creates the missing directories of rel under tmp and records the mode each will get.

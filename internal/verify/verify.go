@@ -12,12 +12,12 @@ import (
 	"path"
 	"runtime"
 	"strings"
-	"sync"
 
 	"github.com/compose-spec/compose-go/v2/loader"
 	"github.com/compose-spec/compose-go/v2/types"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/harborgen/harborgen/internal/parallel"
 	"github.com/harborgen/harborgen/internal/tree"
 )
 
@@ -53,25 +53,14 @@ func (c *Cached) Compose(t *tree.Tree) error {
 		seen[key] = true
 		unique = append(unique, f)
 	}
-	errs := make([]error, len(unique))
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), len(unique)) {
-		wg.Go(func() {
-			for i := range next {
-				errs[i] = loadCompose(unique[i])
-			}
-		})
-	}
-	for i := range unique {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-	for i, err := range errs {
-		if err != nil {
+	err := parallel.Each(len(unique), runtime.GOMAXPROCS(0), func(i int) error {
+		if err := loadCompose(unique[i]); err != nil {
 			return fmt.Errorf("harborgen bug: %s does not load in compose-go: %w", unique[i].Path, err)
 		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	for _, f := range fresh { // each one loaded, or has the comment-free content of one that did
 		c.remember(f)
