@@ -59,6 +59,9 @@ func TestRenderCache(t *testing.T) {
 			if n := countPrefix(entries, "compose-verified/"); n != len(composeFiles) {
 				t.Errorf("%d compose-verified entries, want one per compose file (%d)", n, len(composeFiles))
 			}
+			if n := countPrefix(entries, "schema-valid/"); n != 1 {
+				t.Errorf("%d schema-valid entries, want the spec's one", n)
+			}
 			if n := countPrefix(entries, "rsa-signatures/"); n != tc.signatures {
 				t.Errorf("%d signatures, want %d", n, tc.signatures)
 			}

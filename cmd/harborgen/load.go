@@ -7,6 +7,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/harborgen/harborgen/internal/cache"
 	"github.com/harborgen/harborgen/internal/diag"
 	"github.com/harborgen/harborgen/internal/secrets"
 	"github.com/harborgen/harborgen/internal/spec"
@@ -105,7 +106,6 @@ func check(c *cli.Context, e *env) (*spec.Spec, *diag.List, error) { return chec
 // checkSpec is check with the secrets checks optional: render --check runs
 // in CI, where there are no secrets.
 func checkSpec(c *cli.Context, e *env, withSecrets bool) (*spec.Spec, *diag.List, error) {
-	validate.Prepare()
 	s, diags, err := loadSpec(c, e)
 	if err != nil {
 		return nil, nil, err
@@ -123,7 +123,7 @@ func checkSpec(c *cli.Context, e *env, withSecrets bool) (*spec.Spec, *diag.List
 	if sdiags != nil {
 		diags.Append(sdiags)
 	}
-	validate.Validate(s, diags, validate.Options{Secrets: sf, Env: e.lookup, EnvNames: e.names})
+	validate.Validate(s, diags, validate.Options{Secrets: sf, Env: e.lookup, EnvNames: e.names, Cache: cache.FromEnv(e.lookup)})
 	return s, diags, nil
 }
 

@@ -1,8 +1,10 @@
 package validate
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"math/big"
 	"regexp"
 	"strconv"
@@ -14,6 +16,7 @@ import (
 	"golang.org/x/text/language"
 	"golang.org/x/text/message"
 
+	"github.com/harborgen/harborgen/internal/cache"
 	"github.com/harborgen/harborgen/internal/spec"
 	"github.com/harborgen/harborgen/schema"
 )
@@ -26,10 +29,6 @@ var (
 	compileErr  error
 	printer     = sync.OnceValue(func() *message.Printer { return message.NewPrinter(language.English) })
 )
-
-// Prepare starts compiling the schema in the background, so that it overlaps with reading and
-// parsing the spec; Schema then waits for it.
-func Prepare() { go Schema() }
 
 // Schema returns the embedded JSON Schema, compiled once.
 func Schema() (*jsonschema.Schema, error) {
@@ -111,13 +110,28 @@ const (
 // schemaRules reports what the schema finds beyond what the decoder already
 // reported: unknown keys and wrong types come from the decoder, with a
 // "did you mean" and the exact position of the value.
+//
+// A spec the schema accepts is remembered in the cache (Options.Cache) under the key of the
+// schema and the spec's values, each with its type (schemaKey), so that validating it again
+// neither compiles the schema nor runs it: both are most of validate's work. A spec with any
+// schema diagnostic is not remembered.
 func schemaRules(c *check) {
+	key := ""
+	if c.cache != nil {
+		key = schemaKey(c.s.Source.Root)
+		if _, ok := c.cache.Get(schemaCacheKind, key); ok {
+			return
+		}
+	}
 	sch, err := Schema()
 	if err != nil {
 		c.d.Errorf(c.pos(""), "", "this is a harborgen bug; please report it", "%v", err)
 		return
 	}
-	err = sch.Validate(c.s.Source.Root.Interface())
+	err = validateInstance(sch, c.s.Source.Root.Interface())
+	if err == nil && key != "" {
+		c.cache.Put(schemaCacheKind, key, nil)
+	}
 	var ve *jsonschema.ValidationError
 	if !errors.As(err, &ve) {
 		return
@@ -125,6 +139,55 @@ func schemaRules(c *check) {
 	for _, leaf := range leaves(ve) {
 		schemaDiagnostic(c, leaf)
 	}
+}
+
+// validateInstance runs the schema; tests count its calls.
+var validateInstance = func(sch *jsonschema.Schema, v any) error { return sch.Validate(v) }
+
+// schemaCacheKind is the cache's directory of specs the schema accepted.
+const schemaCacheKind = "schema-valid"
+
+// schemaKey is the cache key of validating root with the embedded schema: the schema's bytes and
+// root in an encoding where two values are equal only when the validator gets equal values:
+// every node with its kind (an integer 1 is not a float 1.0), every string and key with its
+// length, a float by its bits, map fields in document order.
+func schemaKey(root *spec.Value) string {
+	var b []byte
+	var enc func(v *spec.Value)
+	str := func(s string) {
+		b = binary.AppendUvarint(b, uint64(len(s)))
+		b = append(b, s...)
+	}
+	enc = func(v *spec.Value) {
+		if v == nil {
+			b = append(b, 'n')
+			return
+		}
+		b = append(b, byte('a'+v.Kind))
+		switch v.Kind {
+		case spec.KindMap:
+			b = binary.AppendUvarint(b, uint64(len(v.Fields)))
+			for _, f := range v.Fields {
+				str(f.Key)
+				enc(f.Value)
+			}
+		case spec.KindList:
+			b = binary.AppendUvarint(b, uint64(len(v.Items)))
+			for _, it := range v.Items {
+				enc(it)
+			}
+		case spec.KindString, spec.KindOther:
+			str(v.Str)
+		case spec.KindInt:
+			b = binary.AppendVarint(b, v.Int)
+		case spec.KindFloat:
+			b = binary.BigEndian.AppendUint64(b, math.Float64bits(v.Float))
+		case spec.KindBool:
+			b = strconv.AppendBool(b, v.Bool)
+		}
+	}
+	enc(root)
+	return cache.Key([]byte("harborgen schema-valid 1"), schema.JSON, b)
 }
 
 func leaves(e *jsonschema.ValidationError) []*jsonschema.ValidationError {

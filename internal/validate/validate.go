@@ -5,6 +5,7 @@ package validate
 import (
 	"fmt"
 
+	"github.com/harborgen/harborgen/internal/cache"
 	"github.com/harborgen/harborgen/internal/diag"
 	"github.com/harborgen/harborgen/internal/secrets"
 	"github.com/harborgen/harborgen/internal/spec"
@@ -12,6 +13,8 @@ import (
 
 // Options are the inputs beyond the spec.
 type Options struct {
+	// Cache, when not nil, remembers specs the schema accepted (schemaRules).
+	Cache *cache.Dir
 	// Secrets, when not nil, is checked for every secret the spec needs.
 	Secrets *secrets.File
 	// Env looks up HARBORGEN_SECRET_<NAME> overrides (os.LookupEnv).
@@ -48,7 +51,7 @@ var rules = []func(c *check){
 // cross-field rules, then the secrets. d holds what loading found, so that
 // no rule repeats a problem the loader already reported.
 func Validate(s *spec.Spec, d *diag.List, opts Options) {
-	c := &check{s: s, d: d}
+	c := &check{s: s, d: d, cache: opts.Cache}
 	for _, rule := range rules {
 		c.settled = d.Len()
 		rule(c)
@@ -67,6 +70,7 @@ type check struct {
 	s       *spec.Spec
 	d       *diag.List
 	settled int // diagnostics found before the current rule
+	cache   *cache.Dir
 }
 
 // broken reports whether an earlier rule (or the loader) found an error at
