@@ -513,7 +513,9 @@ func lbSteps(s *spec.Spec, beforeHarbor bool) []Step {
 	var out []Step
 	for _, sc := range s.Scopes() {
 		for _, n := range sc.WithRole(spec.RoleLB) {
-			check := fmt.Sprintf("curl -sS -o /dev/null -w '%%{http_code}\\n' http://%s/", net.JoinHostPort(n.Address, strconv.Itoa(s.LB.HTTPPort)))
+			// -f: an HTTP error (a 502 while Harbor starts) fails the check, not only its
+			// output, so that a check that looks at the exit code alone (Ansible's) waits too.
+			check := fmt.Sprintf("curl -fsS -o /dev/null -w '%%{http_code}\\n' http://%s/", net.JoinHostPort(n.Address, strconv.Itoa(s.LB.HTTPPort)))
 			expect := "200" // the portal
 			action := "start the load balancer"
 			if beforeHarbor {
@@ -622,12 +624,12 @@ func redisSteps(sc *spec.Scope) []Step {
 
 // pingCheck is the command that checks a Harbor at base answers, and what it
 // prints then: Harbor 2's ping says Pong; Harbor 1.5 has none, so the check
-// prints the HTTP status of its systeminfo.
+// prints the HTTP status of its systeminfo, and fails (-f) on an HTTP error.
 func pingCheck(base string, prof *profile.Profile) (check, expect string) {
 	if strings.HasSuffix(prof.PingPath, "/ping") {
 		return "curl -fsS " + base + prof.PingPath, "Pong"
 	}
-	return "curl -sS -o /dev/null -w '%{http_code}\\n' " + base + prof.PingPath, "200"
+	return "curl -fsS -o /dev/null -w '%{http_code}\\n' " + base + prof.PingPath, "200"
 }
 
 // sentinelMaster is what the sentinels name as master at first: the scope's

@@ -2,6 +2,7 @@ package plan_test
 
 import (
 	"os/exec"
+	"strings"
 	"testing"
 )
 
@@ -21,5 +22,30 @@ func TestStepChecksAreCommands(t *testing.T) {
 				t.Errorf("%s step %d: check %q says nothing of its output", example, i+1, st.Check)
 			}
 		}
+	}
+}
+
+// TestHTTPChecksFailOnErrors: a check that asks an HTTP server (curl) fails with a non-zero exit
+// on an HTTP error, so that whoever looks at the exit code alone (the Ansible playbook's retried
+// check) waits as a reader of its output would: without -f, curl exits 0 on a 502 while Harbor
+// starts, and a serial restart moves on to the next node.
+func TestHTTPChecksFailOnErrors(t *testing.T) {
+	curls := 0
+	for _, example := range []string{"ha-galera-ceph", "ha-modern", "ha-modern-patroni", "shared-fs", "two-site-dr"} {
+		for i, st := range examplePlan(t, example, nil).Steps {
+			words := strings.Fields(st.Check)
+			for j, w := range words {
+				if w != "curl" {
+					continue
+				}
+				curls++
+				if j+1 >= len(words) || !strings.HasPrefix(words[j+1], "-") || strings.HasPrefix(words[j+1], "--") || !strings.Contains(words[j+1], "f") {
+					t.Errorf("%s step %d (%s): check %q: curl without -f exits 0 on an HTTP error", example, i+1, st.Node, st.Check)
+				}
+			}
+		}
+	}
+	if curls < 10 {
+		t.Fatalf("only %d curl checks in the examples: the test looks at the wrong thing", curls)
 	}
 }
