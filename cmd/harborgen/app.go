@@ -9,6 +9,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/harborgen/harborgen/internal/cache"
 	"github.com/harborgen/harborgen/internal/diag"
 )
 
@@ -47,7 +48,8 @@ type env struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	lookup         func(string) (string, bool)
-	names          []string // every environment variable's name, sorted
+	names          []string   // every environment variable's name, sorted
+	cache          *cache.Dir // where validate and render remember what they may skip (cache.FromEnv)
 }
 
 // newApp builds the CLI with its I/O injected, so tests run it in-process.
@@ -102,7 +104,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, environ []str
 	}
 	slices.Sort(names)
 	lookup := func(k string) (string, bool) { v, ok := vars[k]; return v, ok }
-	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, lookup: lookup, names: names}
+	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, lookup: lookup, names: names, cache: cache.FromEnv(lookup)}
 	app := newApp(e)
 	notFound := false
 	app.CommandNotFound = func(c *cli.Context, name string) {

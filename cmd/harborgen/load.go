@@ -7,7 +7,6 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/harborgen/harborgen/internal/cache"
 	"github.com/harborgen/harborgen/internal/diag"
 	"github.com/harborgen/harborgen/internal/secrets"
 	"github.com/harborgen/harborgen/internal/spec"
@@ -123,7 +122,7 @@ func checkSpec(c *cli.Context, e *env, withSecrets bool) (*spec.Spec, *diag.List
 	if sdiags != nil {
 		diags.Append(sdiags)
 	}
-	validate.Validate(s, diags, validate.Options{Secrets: sf, Env: e.lookup, EnvNames: e.names, Cache: cache.FromEnv(e.lookup)})
+	validate.Validate(s, diags, validate.Options{Secrets: sf, Env: e.lookup, EnvNames: e.names, Cache: e.cache})
 	return s, diags, nil
 }
 

@@ -10,7 +10,6 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/harborgen/harborgen/internal/cache"
 	"github.com/harborgen/harborgen/internal/diag"
 	"github.com/harborgen/harborgen/internal/plan"
 	"github.com/harborgen/harborgen/internal/render"
@@ -65,13 +64,12 @@ func renderAction(c *cli.Context, e *env) error {
 	if err != nil {
 		return &exitError{code: exitUsage, err: err}
 	}
-	cached := cache.FromEnv(e.lookup)
-	render.UseCache(cached)
+	render.UseCache(e.cache)
 	t, err := render.Tree(p, filepath.Base(specPath), values)
 	if err != nil {
 		return &exitError{code: exitUsage, err: err}
 	}
-	if err := verify.WithCache(cached).Compose(t); err != nil {
+	if err := verify.WithCache(e.cache).Compose(t); err != nil {
 		return &exitError{code: exitUsage, err: err}
 	}
 	switch {

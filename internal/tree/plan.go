@@ -109,7 +109,6 @@ func (p *plan) inPlace() (bool, error) {
 	if !p.disk.exists || p.disk.mode != fs.ModeDir|modeDir || len(p.changed()) > 0 {
 		return false, nil
 	}
-	dirs := map[string]fs.FileMode{}
 	for _, f := range p.files {
 		if p.disk.entries[f.Path] != f.Mode { // a regular file's mode has no type bits
 			return false, nil
@@ -119,20 +118,13 @@ func (p *plan) inPlace() (bool, error) {
 				return false, err
 			}
 		}
-		for _, dir := range ancestors(f.Path) {
-			dirs[dir] = dirMode(dir)
-		}
 	}
 	for _, rel := range p.report.Foreign {
 		if m := p.disk.entries[rel]; !m.IsRegular() && m&fs.ModeSymlink == 0 {
 			return false, nil // build refuses it
 		}
-		for _, dir := range ancestors(rel) {
-			if _, ok := dirs[dir]; !ok {
-				dirs[dir] = keptBits(p.disk.dirs[dir])
-			}
-		}
 	}
+	dirs := p.dirModes()
 	if len(dirs) != len(p.disk.dirs) { // build leaves out empty directories
 		return false, nil
 	}
@@ -142,6 +134,26 @@ func (p *plan) inPlace() (bool, error) {
 		}
 	}
 	return true, nil
+}
+
+// dirModes is every directory of the new tree with the mode build gives it: dirMode for the
+// directories of the new files, and the mode it had for a directory that only foreign files
+// need.
+func (p *plan) dirModes() map[string]fs.FileMode {
+	modes := map[string]fs.FileMode{}
+	for _, f := range p.files {
+		for _, dir := range ancestors(f.Path) {
+			modes[dir] = dirMode(dir)
+		}
+	}
+	for _, rel := range p.report.Foreign {
+		for _, dir := range ancestors(rel) {
+			if _, ok := modes[dir]; !ok {
+				modes[dir] = keptBits(p.disk.dirs[dir])
+			}
+		}
+	}
+	return modes
 }
 
 // changed returns every path Write would create, rewrite differently or remove, sorted.

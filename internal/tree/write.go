@@ -127,15 +127,9 @@ func (p *plan) replace(root string) error {
 // foreign read-only directory can still be filled; the files in between are written by a pool of
 // workers (fileWorkers), each file independent of the others.
 func (p *plan) build(tmp string) error {
-	dirModes := map[string]fs.FileMode{}
-	for _, f := range p.files {
-		if err := makeDirs(tmp, f.Path, dirModes, dirMode); err != nil {
-			return err
-		}
-	}
-	previousMode := func(dir string) fs.FileMode { return keptBits(p.disk.dirs[dir]) }
-	for _, rel := range p.report.Foreign {
-		if err := makeDirs(tmp, rel, dirModes, previousMode); err != nil {
+	dirModes := p.dirModes()
+	for _, dir := range slices.Sorted(maps.Keys(dirModes)) { // a parent sorts before its children
+		if err := makeDir(filepath.Join(tmp, filepath.FromSlash(dir))); err != nil {
 			return err
 		}
 	}
@@ -181,22 +175,12 @@ func forEach(n int, fn func(i int) error) error {
 	return parallel.Each(n, fileWorkers, fn)
 }
 
-// makeDirs creates the missing directories of rel under tmp and records the mode each will get.
-func makeDirs(tmp, rel string, modes map[string]fs.FileMode, modeOf func(string) fs.FileMode) error {
-	for _, dir := range ancestors(rel) {
-		if _, made := modes[dir]; made {
-			continue
-		}
-		abs := filepath.Join(tmp, filepath.FromSlash(dir))
-		if err := os.Mkdir(abs, 0o700); err != nil {
-			return err
-		}
-		if err := os.Chmod(abs, 0o700); err != nil { // whatever the umask took away
-			return err
-		}
-		modes[dir] = modeOf(dir)
+// makeDir creates a directory private, whatever the umask; finishDirs gives it its mode.
+func makeDir(abs string) error {
+	if err := os.Mkdir(abs, 0o700); err != nil {
+		return err
 	}
-	return nil
+	return os.Chmod(abs, 0o700) // whatever the umask took away
 }
 
 // finishDirs gives every directory its mode, deepest first, then the root.
