@@ -53,14 +53,17 @@ func (c *Cached) Compose(t *tree.Tree) error {
 		seen[key] = true
 		unique = append(unique, f)
 	}
-	err := parallel.Each(len(unique), runtime.GOMAXPROCS(0), func(i int) error {
-		if err := loadCompose(unique[i]); err != nil {
-			return fmt.Errorf("harborgen bug: %s does not load in compose-go: %w", unique[i].Path, err)
-		}
+	// Every file loads, failing or not (parallel.Each would skip those after a failure), so
+	// that one run reports a file's failure whatever the others do.
+	errs := make([]error, len(unique))
+	_ = parallel.Each(len(unique), runtime.GOMAXPROCS(0), func(i int) error {
+		errs[i] = loadCompose(unique[i])
 		return nil
 	})
-	if err != nil {
-		return err
+	for i, err := range errs {
+		if err != nil {
+			return fmt.Errorf("harborgen bug: %s does not load in compose-go: %w", unique[i].Path, err)
+		}
 	}
 	for _, f := range fresh { // each one loaded, or has the comment-free content of one that did
 		c.remember(f)
